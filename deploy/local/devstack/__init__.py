@@ -1,0 +1,1 @@
+"""Local development infrastructure (databases, brokers, mail) that runs without Docker."""

@@ -1,0 +1,248 @@
+"""The whole platform on one machine: Kafka, PostgreSQL, the mail catcher and the four services,
+each a detached process with its pid and log under one state folder.
+
+`make run` and `make stop` drive it through `python -m devstack`, and the e2e tests start a
+private copy of it (own folder, ports and topic prefix), so what is tested is what runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack.kafka import REPO_ROOT, KafkaNode, ensure_jars
+from devstack.postgres import EmbeddedPostgres, create_database
+
+SERVICES = ("intake", "routing", "sla", "notify")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StackConfig:
+    home: Path = REPO_ROOT / "var"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    pg_port: int = 55432
+    smtp_port: int = 1025
+    mail_http_port: int = 8025
+    service_ports: dict[str, int] = field(default_factory=lambda: {
+        "intake": 8000, "routing": 8001, "sla": 8002, "notify": 8003})
+    topic_prefix: str = ""
+    database: str = "lapor"
+    kafka_libs: Path = REPO_ROOT / "var" / "kafka-libs"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def private(cls, home: Path, prefix: str) -> "StackConfig":
+        """Ports picked free, so a test stack never collides with `make run`."""
+        return cls(home=home, kafka_port=free_port(), kafka_controller_port=free_port(),
+                   pg_port=free_port(), smtp_port=free_port(), mail_http_port=free_port(),
+                   service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix)
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.2):
+    """Poll `check` until it returns a truthy value or `timeout` passes (then TimeoutError)."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:  # the thing is not up yet
+            last_error = exc
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not ready after {timeout:.0f}s" + (f": {last_error}" if last_error else ""))
+
+
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.status == 200
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.c = config
+        self.run_dir = config.home / "run"
+        self.log_dir = config.home / "log"
+        self.kafka = KafkaNode(config.home / "kafka", config.kafka_port,
+                               config.kafka_controller_port, config.kafka_libs)
+        self.postgres = EmbeddedPostgres(config.home / "pg", config.pg_port)
+        self.dsn: str | None = None
+
+    # ---- infrastructure
+
+    def start_infrastructure(self) -> None:
+        for folder in (self.run_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        ensure_jars(self.c.kafka_libs)
+        if not self.kafka.is_running():
+            self.kafka.start()
+        admin_dsn = self.postgres.start()
+        self.dsn = create_database(admin_dsn, self.c.database)
+        self._start_mailcatcher()
+        self.kafka.wait_ready(timeout=120)
+        wait_until(lambda: http_ok(f"{self.mail_url}/healthz"), 30, "mail catcher")
+
+    def _start_mailcatcher(self) -> None:
+        if self._alive("mailcatcher"):
+            return
+        (self.c.home / "mail").mkdir(parents=True, exist_ok=True)
+        self._spawn("mailcatcher", [
+            sys.executable, str(Path(__file__).with_name("mailcatcher.py")),
+            "--smtp-port", str(self.c.smtp_port), "--http-port", str(self.c.mail_http_port),
+            "--store", str(self.c.home / "mail" / "messages.jsonl"),
+        ], os.environ.copy())
+
+    @property
+    def mail_url(self) -> str:
+        return f"http://127.0.0.1:{self.c.mail_http_port}"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.c.service_ports[name]}"
+
+    # ---- services
+
+    def pii_key(self) -> str:
+        """One key per stack folder, made on first use and kept (0600) with its data."""
+        path = self.c.home / "secrets" / "pii.key"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def service_env(self, name: str) -> dict[str, str]:
+        assert self.dsn, "infrastructure not started"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACES_"))}
+        env.update({
+            "DATABASE_URL": self.dsn,
+            "DB_SCHEMA": f"{self.c.topic_prefix.replace('.', '_').replace('-', '_')}{name}",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.c.kafka_port}",
+            "TOPIC_PREFIX": self.c.topic_prefix,
+            "HTTP_PORT": str(self.c.service_ports[name]),
+            "TRACES_FILE": str(self.c.home / "traces" / f"{name}.jsonl"),
+            "PII_KEY": self.pii_key(),
+            "SMTP_PORT": str(self.c.smtp_port),
+            "PUBLIC_BASE_URL": self.service_url("intake"),
+        })
+        env.update(self.c.extra_env)
+        return env
+
+    def start_service(self, name: str) -> None:
+        if not self._alive(name):
+            self._spawn(name, [sys.executable, "-m", name], self.service_env(name))
+
+    def wait_service(self, name: str, timeout: float = 90) -> None:
+        def ready() -> bool:
+            if not self._alive(name):
+                raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}:\n"
+                                   + self.log_tail(name))
+            return http_ok(f"{self.service_url(name)}/readyz")
+        try:
+            wait_until(ready, timeout, name)
+        except RuntimeError as exc:
+            raise RuntimeError(str(exc)) from None
+
+    def stop_service(self, name: str, timeout: float = 30) -> None:
+        pid = self._pid(name)
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            wait_until(lambda: not self._pid_alive(pid), timeout, f"{name} stop", 0.1)
+        except TimeoutError:
+            os.killpg(pid, signal.SIGKILL)
+        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+
+    def up(self) -> None:
+        self.start_infrastructure()
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_service(name)
+
+    def down(self) -> None:
+        for name in (*SERVICES, "mailcatcher"):
+            self.stop_service(name)
+        if self.kafka.is_running():
+            self.kafka.stop()
+        if self.postgres.is_running():
+            self.postgres.stop()
+
+    def status(self) -> dict[str, bool]:
+        state = {name: self._alive(name) for name in (*SERVICES, "mailcatcher")}
+        state["kafka"] = self.kafka.is_running()
+        state["postgres"] = self.postgres.is_running()
+        return state
+
+    # ---- processes
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True,
+                                       cwd=REPO_ROOT)
+        (self.run_dir / f"{name}.pid").write_text(str(process.pid))
+        self._children = getattr(self, "_children", {})
+        self._children[name] = process
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            return int((self.run_dir / f"{name}.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _pid_alive(self, pid: int) -> bool:
+        child = getattr(self, "_children", {})
+        for process in child.values():
+            if process.pid == pid:
+                return process.poll() is None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        try:  # a zombie is not alive
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    def _alive(self, name: str) -> bool:
+        pid = self._pid(name)
+        return pid is not None and self._pid_alive(pid)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        try:
+            return "\n".join((self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def read_spans(home: Path) -> list[dict]:
+    """Every span the services wrote to their trace files."""
+    spans = []
+    for path in (home / "traces").glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                spans.append(json.loads(line))
+    return spans

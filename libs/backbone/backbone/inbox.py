@@ -1,0 +1,49 @@
+"""The inbox: which events a consumer has already applied. Claiming an event id happens in the
+same transaction as the effect, so a redelivered event is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import asyncpg
+
+
+class Inbox(Protocol):
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """True the first time; False if this consumer already applied the event."""
+
+
+class PgInbox:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        inserted = await self._conn.fetchval(
+            "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING true",
+            consumer, event_id,
+        )
+        return bool(inserted)
+
+
+class InMemoryInbox:
+    """Twin of PgInbox; claims made in a rolled-back unit of work are forgotten."""
+
+    def __init__(self) -> None:
+        self.applied: set[tuple[str, str]] = set()
+        self.staged: set[tuple[str, str]] = set()
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        key = (consumer, event_id)
+        if key in self.applied or key in self.staged:
+            return False
+        self.staged.add(key)
+        return True
+
+    def commit(self) -> None:
+        self.applied |= self.staged
+        self.staged.clear()
+
+    def rollback(self) -> None:
+        self.staged.clear()

@@ -1,0 +1,55 @@
+"""Settings every service shares; each service subclasses this once (its `config` module).
+
+Read from the environment only, never at import time: `load_settings` turns a missing or bad
+value into one clear message and exit code 2, instead of a traceback at first use.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str
+    database_url: str = Field(description="PostgreSQL DSN; the service uses its own schema in it")
+    db_schema: str = ""
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    topic_replication_factor: int = 1
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    traces_file: Path | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_initial: float = Field(default=0.2, gt=0)
+    consumer_backoff_max: float = Field(default=5.0, gt=0)
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_interval: float = Field(default=1.0, gt=0)
+
+    @property
+    def schema_name(self) -> str:
+        return self.db_schema or self.service_name
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Build the settings or stop start-up with a message that names what is missing."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        lines = [f"{cls.__name__}: cannot start, the environment is incomplete or wrong:"]
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"  - {name}: {error['msg']}")
+        print("\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,83 @@
+"""Observability, set up once per service: traces, JSON logs carrying trace ids.
+
+Spans go to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and to a JSON-lines file when
+TRACES_FILE is set (the local platform and the e2e tests read that file: one complaint, one
+trace id, spans from all four services).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from pythonjsonlogger.json import JsonFormatter
+
+_provider: TracerProvider | None = None
+
+
+def _span_line(span: ReadableSpan) -> str:
+    return span.to_json(indent=None) + "\n"
+
+
+def setup_tracing(service: str, traces_file: Path | None, otlp_endpoint: str | None) -> TracerProvider:
+    global _provider
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if traces_file is not None:
+        traces_file.parent.mkdir(parents=True, exist_ok=True)
+        out = open(traces_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
+        provider.add_span_processor(BatchSpanProcessor(
+            ConsoleSpanExporter(service_name=service, out=out, formatter=_span_line),
+            schedule_delay_millis=200,
+        ))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces")
+        ))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    return provider
+
+
+def shutdown_tracing() -> None:
+    if _provider is not None:
+        _provider.shutdown()
+
+
+class _TraceContext(logging.Filter):
+    """Stamps every log record with the service name and the current trace and span ids."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx = trace.get_current_span().get_span_context()
+        record.service = self._service
+        record.trace_id = format(ctx.trace_id, "032x") if ctx.is_valid else None
+        record.span_id = format(ctx.span_id, "016x") if ctx.is_valid else None
+        return True
+
+
+def setup_logging(service: str, level: str = "INFO") -> None:
+    """JSON lines on stderr; the root logger and uvicorn's all share the format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_TraceContext(service))
+    handler.setFormatter(JsonFormatter(
+        "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}",
+        style="{", rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "faststream"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("aiokafka").setLevel("WARNING")
+    logging.getLogger("uvicorn.access").setLevel("WARNING")

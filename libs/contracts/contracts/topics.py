@@ -1,0 +1,54 @@
+"""Every Kafka topic the platform uses, with its partition count, declared once.
+
+Each topic has one producing service (its owner). Test runs and parallel environments give a
+prefix so they never see each other's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic as declared by its owner; `name(prefix)` is what goes on the wire."""
+
+    base: str
+    partitions: int
+    owner: str
+    description: str
+
+    def name(self, prefix: str = "") -> str:
+        return f"{prefix}{self.base}"
+
+
+INTAKE_EVENTS = Topic(
+    "complaints.intake.events", 6, "intake",
+    "Complaint lifecycle facts recorded by intake (no personal data).",
+)
+INTAKE_CONTACTS = Topic(
+    "complaints.intake.contacts", 6, "intake",
+    "Citizen contact details for notification; personal data, read by notify only.",
+)
+ROUTING_EVENTS = Topic(
+    "complaints.routing.events", 6, "routing",
+    "Routing decisions: assignments to an OPD and hand-offs to human triage.",
+)
+SLA_EVENTS = Topic(
+    "complaints.sla.events", 6, "sla",
+    "Deadline clocks started, warnings, breaches and escalations.",
+)
+NOTIFY_EVENTS = Topic(
+    "complaints.notify.events", 6, "notify",
+    "Delivery outcomes of citizen notifications (no addresses).",
+)
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, NOTIFY_EVENTS,
+)
+
+
+def dead_letter_topic(service: str) -> Topic:
+    """Each consuming service owns one dead-letter topic for what it could not process."""
+    return Topic(f"complaints.{service}.dlq", 1, service,
+                 f"Records {service} could not process, with the reason in headers.")

@@ -1,0 +1,1 @@
+"""intake's adapters: the PostgreSQL complaint repository and the unit of work."""

@@ -1,0 +1,149 @@
+"""Where complaints are kept: the `ComplaintRepository` interface, on PostgreSQL and in memory.
+
+`get` locks the row for the rest of the transaction, so two events about one complaint never
+interleave their read-modify-write.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import asdict
+from typing import Protocol
+
+import asyncpg
+
+from contracts.events import Location
+from contracts.lifecycle import Status
+from backbone.pii import PiiCipher
+from intake.domain.complaint import Complaint, HistoryEntry, Reporter
+
+
+class ComplaintRepository(Protocol):
+    async def next_tracking_number(self) -> str: ...
+    async def add(self, complaint: Complaint) -> None: ...
+    async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
+    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None: ...
+    async def save(self, complaint: Complaint) -> None: ...
+
+
+_COLUMNS = (
+    "id, tracking_number, jurisdiction, channel, title, description, category, location,"
+    " anonymous, confidential, language, reporter_sealed, access_token_hash, status,"
+    " assigned_opd_id, assigned_opd_name, first_response_due_at, submitted_at"
+)
+
+
+class PgComplaintRepository:
+    def __init__(self, conn: asyncpg.Connection, cipher: PiiCipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    async def next_tracking_number(self) -> str:
+        return str(await self._conn.fetchval("SELECT nextval('tracking_number_seq')"))
+
+    async def add(self, complaint: Complaint) -> None:
+        c = complaint
+        await self._conn.execute(
+            f"INSERT INTO complaints ({_COLUMNS}) VALUES"
+            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+            c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
+            c.category, c.location.model_dump_json() if c.location else None,
+            c.anonymous, c.confidential, c.language,
+            self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
+            c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
+            c.first_response_due_at, c.submitted_at,
+        )
+        await self._write_history(c)
+
+    async def save(self, complaint: Complaint) -> None:
+        c = complaint
+        await self._conn.execute(
+            "UPDATE complaints SET status=$2, assigned_opd_id=$3, assigned_opd_name=$4,"
+            " first_response_due_at=$5, updated_at=now() WHERE id=$1",
+            c.id, c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
+        )
+        await self._write_history(c)
+
+    async def _write_history(self, complaint: Complaint) -> None:
+        await self._conn.executemany(
+            "INSERT INTO complaint_history (complaint_id, at, status, action, actor, note)"
+            " VALUES ($1,$2,$3,$4,$5,$6)",
+            [(complaint.id, h.at, h.status.value, h.action, h.actor, h.note)
+             for h in complaint.new_history],
+        )
+        complaint.new_history.clear()
+
+    async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM complaints WHERE id=$1 FOR UPDATE", complaint_id)
+        return await self._load(row)
+
+    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM complaints WHERE tracking_number=$1", tracking_number)
+        return await self._load(row)
+
+    async def _load(self, row: asyncpg.Record | None) -> Complaint | None:
+        if row is None:
+            return None
+        history = await self._conn.fetch(
+            "SELECT at, status, action, actor, note FROM complaint_history"
+            " WHERE complaint_id=$1 ORDER BY at, id", row["id"])
+        return Complaint(
+            id=row["id"], tracking_number=row["tracking_number"],
+            jurisdiction=row["jurisdiction"], channel=row["channel"], title=row["title"],
+            description=row["description"], category=row["category"],
+            location=Location.model_validate(json.loads(row["location"])) if row["location"] else None,
+            anonymous=row["anonymous"], confidential=row["confidential"],
+            language=row["language"],
+            reporter=Reporter(**self._cipher.open(row["reporter_sealed"])) if row["reporter_sealed"] else None,
+            access_token_hash=row["access_token_hash"], submitted_at=row["submitted_at"],
+            status=Status(row["status"]), assigned_opd_id=row["assigned_opd_id"],
+            assigned_opd_name=row["assigned_opd_name"],
+            first_response_due_at=row["first_response_due_at"],
+            history=[HistoryEntry(at=h["at"], status=Status(h["status"]), action=h["action"],
+                                  actor=h["actor"], note=h["note"]) for h in history],
+        )
+
+
+class InMemoryComplaintRepository:
+    """Twin of PgComplaintRepository; changes become visible to others only on commit."""
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Complaint] = {}
+        self._staged: dict[uuid.UUID, Complaint] = {}
+        self._sequence = 1000000
+
+    async def next_tracking_number(self) -> str:
+        self._sequence += 1
+        return str(self._sequence)
+
+    async def add(self, complaint: Complaint) -> None:
+        if complaint.id in self.rows or any(
+            c.tracking_number == complaint.tracking_number for c in self.rows.values()
+        ):
+            raise ValueError("duplicate complaint")
+        await self.save(complaint)
+
+    async def save(self, complaint: Complaint) -> None:
+        complaint.new_history.clear()
+        self._staged[complaint.id] = copy.deepcopy(complaint)
+
+    async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
+        found = self._staged.get(complaint_id) or self.rows.get(complaint_id)
+        return copy.deepcopy(found) if found else None
+
+    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
+        for complaint in list(self._staged.values()) + list(self.rows.values()):
+            if complaint.tracking_number == tracking_number:
+                return copy.deepcopy(complaint)
+        return None
+
+    def commit(self) -> None:
+        self.rows.update(self._staged)
+        self._staged.clear()
+
+    def rollback(self) -> None:
+        self._staged.clear()

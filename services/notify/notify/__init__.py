@@ -1,0 +1,1 @@
+"""notify: tells citizens what happened to their complaint, once, in their language."""

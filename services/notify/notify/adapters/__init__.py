@@ -1,0 +1,1 @@
+"""notify's adapters: contacts and deliveries on PostgreSQL, the SMTP mailer, the unit of work."""

@@ -1,0 +1,1 @@
+"""Pure notify logic: rendering messages from templates, retry schedule."""

@@ -1,0 +1,1 @@
+"""routing's adapters: the decision log and the unit of work."""

@@ -1,0 +1,24 @@
+"""routing's bootstrap: the real adapters and its one subscriber."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import FastAPI
+
+from backbone.runtime import Runtime, build_app
+from contracts import events, topics
+from routing import handlers
+from routing.adapters.decisions import RoutingPgUnitOfWork
+from routing.config import RoutingSettings
+
+
+def bootstrap(settings: RoutingSettings) -> FastAPI:
+    runtime = Runtime(
+        settings, migrations="routing",
+        consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
+        uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix),
+    )
+    runtime.consumer.on(events.ComplaintSubmittedV1, handlers.make_on_complaint_submitted(
+        lambda: datetime.now(timezone.utc), settings.min_confidence))
+    return build_app(runtime, title="LAPOR routing", version="1.0.0")

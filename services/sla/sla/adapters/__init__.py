@@ -1,0 +1,1 @@
+"""sla's adapters: the clock store and the unit of work."""

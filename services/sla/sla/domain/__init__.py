@@ -1,0 +1,1 @@
+"""Pure SLA logic: working-day arithmetic and clocks; time always comes in as an argument."""

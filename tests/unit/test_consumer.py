@@ -1,0 +1,128 @@
+"""The consumer's guarantees, against the in-memory twins: once-only effects, bounded retries,
+poison records dead-lettered with their reason."""
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from backbone.consumer import ConsumedRecord, EventConsumer, Outcome, PermanentError
+from backbone.kafka import InMemoryPublisher
+from backbone.uow import InMemoryUnitOfWork
+from contracts.envelope import to_record, wrap
+from contracts.events import ComplaintAssignedV1, NotificationSentV1
+
+
+def assigned() -> ComplaintAssignedV1:
+    return ComplaintAssignedV1(complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc),
+                               tracking_number="1000001", jurisdiction="kota-contoh",
+                               opd_id="dlh", opd_name="Dinas Lingkungan Hidup", confidence=1, reason="r")
+
+
+def record_of(event, offset=0) -> ConsumedRecord:
+    key, value, headers = to_record(wrap(event, "/routing"))
+    return ConsumedRecord("t.routing", 0, offset, key, value, headers)
+
+
+class Fixture:
+    def __init__(self, handler, attempts=3):
+        self.uow = InMemoryUnitOfWork()
+        self.dlq = InMemoryPublisher()
+        self.consumer = EventConsumer("sla", lambda: self.uow, self.dlq, "t.sla.dlq",
+                                      max_attempts=attempts, backoff_initial=0.001, backoff_max=0.01)
+        self.consumer.on(ComplaintAssignedV1, handler)
+
+
+async def test_applies_once_and_recognises_redelivery():
+    seen = []
+
+    async def handler(event, uow):
+        seen.append(event.complaint_id)
+        await uow.outbox.record(NotificationSentV1(
+            complaint_id=event.complaint_id, occurred_at=event.occurred_at,
+            tracking_number=event.tracking_number, channel="email", template="t",
+            language="id", about_event_id=uuid.uuid4()))
+
+    f = Fixture(handler)
+    rec = record_of(assigned())
+    assert await f.consumer.process(rec) is Outcome.APPLIED
+    assert await f.consumer.process(rec) is Outcome.DUPLICATE
+    assert len(seen) == 1 and len(f.uow.outbox.committed) == 1
+
+
+async def test_transient_failure_is_retried_and_rolled_back_each_time():
+    calls = []
+
+    async def flaky(event, uow):
+        calls.append(1)
+        await uow.outbox.record(NotificationSentV1(
+            complaint_id=event.complaint_id, occurred_at=event.occurred_at,
+            tracking_number="1", channel="email", template="t", language="id",
+            about_event_id=uuid.uuid4()))
+        if len(calls) < 3:
+            raise RuntimeError("deadlock detected")
+
+    f = Fixture(flaky, attempts=3)
+    assert await f.consumer.process(record_of(assigned())) is Outcome.APPLIED
+    assert len(calls) == 3
+    assert len(f.uow.outbox.committed) == 1, "failed attempts must leave nothing behind"
+
+
+async def test_exhausted_retries_dead_letter_with_reason_and_attempts():
+    async def broken(event, uow):
+        raise RuntimeError("boom")
+
+    f = Fixture(broken, attempts=3)
+    rec = record_of(assigned(), offset=41)
+    assert await f.consumer.process(rec) is Outcome.DEAD_LETTERED
+    [dead] = f.dlq.sent
+    headers = dict(dead.headers)
+    assert dead.topic == "t.sla.dlq" and dead.value == rec.value and dead.key == rec.key
+    assert headers["dlq_reason"] == b"RuntimeError: boom"
+    assert headers["dlq_attempts"] == b"3" and headers["dlq_offset"] == b"41"
+    assert headers["ce_type"] == b"id.lapor.ComplaintAssigned.v1", "the original headers travel along"
+    assert await f.consumer.process(rec) is Outcome.DEAD_LETTERED, "nothing was claimed in the inbox"
+
+
+async def test_permanent_error_is_not_retried():
+    calls = []
+
+    async def refuses(event, uow):
+        calls.append(1)
+        raise PermanentError("no such complaint")
+
+    f = Fixture(refuses, attempts=5)
+    assert await f.consumer.process(record_of(assigned())) is Outcome.DEAD_LETTERED
+    assert len(calls) == 1
+    assert dict(f.dlq.sent[0].headers)["dlq_reason"] == b"PermanentError: no such complaint"
+
+
+async def test_poison_record_is_dead_lettered_without_calling_the_handler():
+    async def never(event, uow):
+        raise AssertionError("must not be called")
+
+    f = Fixture(never)
+    poison = ConsumedRecord("t.routing", 2, 7, b"k", b"\xff not json",
+                            [("ce_id", b"x"), ("ce_type", b"id.lapor.ComplaintAssigned.v1"),
+                             ("ce_source", b"/x"), ("ce_specversion", b"1.0"),
+                             ("content-type", b"application/json")])
+    assert await f.consumer.process(poison) is Outcome.DEAD_LETTERED
+    assert b"malformed" in dict(f.dlq.sent[0].headers)["dlq_reason"]
+
+
+async def test_events_of_other_types_are_ignored():
+    f = Fixture(lambda e, u: None)
+    other = NotificationSentV1(complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc),
+                               tracking_number="1", channel="email", template="t", language="id",
+                               about_event_id=uuid.uuid4())
+    assert await f.consumer.process(record_of(other)) is Outcome.IGNORED
+
+
+async def test_dead_letter_failure_propagates_so_the_offset_is_not_committed():
+    async def broken(event, uow):
+        raise PermanentError("x")
+
+    f = Fixture(broken)
+    f.dlq.fail_next = True
+    with pytest.raises(ConnectionError):
+        await f.consumer.process(record_of(assigned()))

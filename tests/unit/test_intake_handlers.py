@@ -1,0 +1,109 @@
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from backbone.consumer import PermanentError
+from contracts.events import (
+    CitizenContactProvidedV1, ComplaintAssignedV1, ComplaintSubmittedV1, SlaClockStartedV1,
+)
+from contracts.lifecycle import Status, TransitionNotAllowed
+from intake import handlers
+from intake.adapters.uow import IntakeInMemoryUnitOfWork
+from intake.domain.commands import SubmitComplaint
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def command(**overrides) -> SubmitComplaint:
+    data = {"title": "Jalan berlubang", "description": "Jalan berlubang besar di depan sekolah, bahaya.",
+            "reporter": {"name": "Siti", "email": "siti@example.id", "nik": "3273010101900001"}}
+    return SubmitComplaint.model_validate(data | overrides)
+
+
+async def submit(uow, cmd=None):
+    async with uow:
+        return await handlers.submit_complaint(cmd or command(), uow, lambda: NOW, "kota-contoh")
+
+
+async def test_submit_records_complaint_and_events_without_personal_data_on_the_lifecycle_topic():
+    uow = IntakeInMemoryUnitOfWork()
+    receipt = await submit(uow)
+    complaint = await uow.complaints.get(receipt.complaint.id)
+    assert complaint.status is Status.SUBMITTED and complaint.tracking_number == "1000001"
+    submitted, contact = uow.outbox.events
+    assert isinstance(submitted, ComplaintSubmittedV1) and isinstance(contact, CitizenContactProvidedV1)
+    assert "siti" not in submitted.model_dump_json().lower()
+    assert contact.email == "siti@example.id"
+    topics = [record.topic for record, _ in uow.outbox.committed]
+    assert topics == ["complaints.intake.events", "complaints.intake.contacts"]
+
+
+async def test_token_is_returned_once_and_only_its_hash_is_kept():
+    uow = IntakeInMemoryUnitOfWork()
+    receipt = await submit(uow)
+    stored = await uow.complaints.get(receipt.complaint.id)
+    assert len(receipt.access_token) >= 32
+    assert stored.access_token_hash == handlers.hash_token(receipt.access_token)
+    assert receipt.access_token not in stored.access_token_hash
+
+
+async def test_tracking_numbers_are_sequential():
+    uow = IntakeInMemoryUnitOfWork()
+    numbers = [(await submit(uow)).complaint.tracking_number for _ in range(3)]
+    assert numbers == ["1000001", "1000002", "1000003"]
+
+
+async def test_assignment_deadline_and_history():
+    uow = IntakeInMemoryUnitOfWork()
+    complaint = (await submit(uow)).complaint
+    assigned = ComplaintAssignedV1(complaint_id=complaint.id, occurred_at=NOW + timedelta(seconds=1),
+                                   tracking_number=complaint.tracking_number, jurisdiction="kota-contoh",
+                                   opd_id="dinas-pupr", opd_name="Dinas PUPR", confidence=1, reason="r")
+    clock = SlaClockStartedV1(complaint_id=complaint.id, occurred_at=NOW + timedelta(seconds=2),
+                              tracking_number=complaint.tracking_number, clock="first_response",
+                              started_at=NOW, due_at=NOW + timedelta(days=7), working_days=5,
+                              timezone="Asia/Jakarta")
+    async with uow:
+        await handlers.on_complaint_assigned(assigned, uow)
+    async with uow:
+        await handlers.on_sla_clock_started(clock, uow)
+    stored = await uow.complaints.get(complaint.id)
+    assert stored.status is Status.DISPOSED and stored.assigned_opd_id == "dinas-pupr"
+    assert stored.first_response_due_at == NOW + timedelta(days=7)
+    assert [h.action for h in stored.history] == ["submit", "assign", "deadline_set"]
+
+
+async def test_assigning_twice_breaks_the_lifecycle():
+    uow = IntakeInMemoryUnitOfWork()
+    complaint = (await submit(uow)).complaint
+    event = ComplaintAssignedV1(complaint_id=complaint.id, occurred_at=NOW, tracking_number="1",
+                                jurisdiction="k", opd_id="dlh", opd_name="DLH", confidence=1, reason="r")
+    async with uow:
+        await handlers.on_complaint_assigned(event, uow)
+    with pytest.raises(TransitionNotAllowed):
+        async with uow:
+            await handlers.on_complaint_assigned(event, uow)
+
+
+async def test_event_for_unknown_complaint_is_permanent():
+    uow = IntakeInMemoryUnitOfWork()
+    event = ComplaintAssignedV1(complaint_id=uuid.uuid4(), occurred_at=NOW, tracking_number="1",
+                                jurisdiction="k", opd_id="dlh", opd_name="DLH", confidence=1, reason="r")
+    with pytest.raises(PermanentError):
+        async with uow:
+            await handlers.on_complaint_assigned(event, uow)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"title": "abc"},
+    {"description": "terlalu pendek"},
+    {"reporter": {"nik": "123"}},
+    {"reporter": {"email": "not-an-email"}},
+    {"channel": "pigeon"},
+    {"unknown_field": 1},
+    {"anonymous": True, "reporter": {"nik": "3273010101900001"}},
+])
+def test_invalid_commands_are_refused(overrides):
+    with pytest.raises(ValueError):
+        command(**overrides)
