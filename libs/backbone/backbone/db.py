@@ -41,7 +41,7 @@ async def apply_migrations(pool: asyncpg.Pool, schema: str, *packages: str) -> l
                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-            for package in packages:
+            for package in dict.fromkeys(packages):
                 for file in _sql_files(resources.files(package) / "migrations"):
                     version = f"{package}:{file.name}"
                     if version in done:

@@ -81,11 +81,16 @@ class Runtime:
         async def on_record(message: KafkaMessage) -> None:
             await consumer.process(ConsumedRecord.of(message.raw_message))
 
+        async def keep_bytes(message: Any) -> bytes:
+            """The body stays bytes: decoding is the consumer's job, so poison reaches the DLQ."""
+            return message.body
+
         self.broker.subscriber(
             *[t.name(prefix) for t in self._consumes],
             group_id=f"{prefix}{self.name}",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            decoder=keep_bytes,
             title=f"{self.name} consumer",
         )(on_record)
 

@@ -1,0 +1,55 @@
+# The LAPOR complaint platform on one machine, no Docker.
+#   make run    install what is missing, start Kafka, PostgreSQL, the mail catcher, the services
+#   make stop   stop all of it
+#   make test   unit, integration and e2e tiers (they start their own Kafka and PostgreSQL)
+#   make demo   submit a few realistic complaints and follow each one
+#   make bench  submit-to-e-mail latency over 100 complaints
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run stop status demo test test-unit test-integration test-e2e bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devstack up
+
+stop: $(STAMP)
+	$(PY) -m devstack down
+
+status: $(STAMP)
+	$(PY) -m devstack status
+
+demo: $(STAMP)
+	$(PY) -m devstack demo
+
+test: $(STAMP)
+	$(PY) -m pytest tests -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+test-integration: $(STAMP)
+	$(PY) -m pytest tests/integration
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+bench: $(STAMP)
+	$(PY) bench/submit_to_email.py --complaints 100
+
+# Re-pin every Python package after changing pyproject.toml's dependencies.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip freeze --exclude-editable | grep -v '^lapor-platform' > requirements.lock
+
+clean: stop
+	rm -rf var

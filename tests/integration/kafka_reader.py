@@ -1,0 +1,43 @@
+"""Reads back everything on a topic, for assertions: waits on a condition, never sleeps blindly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list:
+    """All records of `topic` from the beginning, once at least `expect` have arrived and the
+    consumer has reached the end offsets (so extra records would be seen too)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                client_id=f"reader-{uuid.uuid4().hex[:6]}")
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = None
+        while time.monotonic() < deadline and not partitions:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                await consumer._client.force_metadata_update()  # noqa: SLF001 - no public API for this
+                await asyncio.sleep(0.1)
+        assert partitions, f"topic {topic} does not exist"
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list = []
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for items in batch.values():
+                records.extend(items)
+            if len(records) >= expect:
+                ends = await consumer.end_offsets(tps)
+                positions = [await consumer.position(tp) for tp in tps]
+                if all(pos >= ends[tp] for pos, tp in zip(positions, tps)):
+                    return records
+        raise TimeoutError(f"{topic}: {len(records)} of {expect} records after {timeout}s")
+    finally:
+        await consumer.stop()

@@ -1,0 +1,93 @@
+"""The relay publishes exactly the committed events, in order per complaint, and none of a
+rolled-back transaction."""
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from backbone.kafka import KafkaPublisher, ensure_topics
+from backbone.relay import OutboxRelay
+from backbone.uow import PgUnitOfWork
+from contracts.envelope import from_record
+from contracts.events import NotificationSentV1
+from contracts.topics import NOTIFY_EVENTS
+from tests.integration.kafka_reader import read_topic
+
+
+def sent(complaint_id, n) -> NotificationSentV1:
+    return NotificationSentV1(complaint_id=complaint_id, occurred_at=datetime.now(timezone.utc),
+                              tracking_number=str(n), channel="email", template="t", language="id",
+                              about_event_id=uuid.uuid4())
+
+
+async def test_relay_publishes_committed_events_in_order_and_nothing_rolled_back(pool, prefix, bootstrap):
+    await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
+    complaints = [uuid.uuid4() for _ in range(3)]
+    committed: list[tuple[uuid.UUID, str]] = []
+    for n in range(12):
+        async with PgUnitOfWork(pool, "/test", prefix) as uow:
+            env = await uow.outbox.record(sent(complaints[n % 3], n))
+        committed.append((complaints[n % 3], env.id))
+    rolled_back = []
+    for n in range(3):
+        with pytest.raises(RuntimeError):
+            async with PgUnitOfWork(pool, "/test", prefix) as uow:
+                rolled_back.append((await uow.outbox.record(sent(complaints[0], 100 + n))).id)
+                raise RuntimeError("business rule failed after the event was staged")
+
+    publisher = KafkaPublisher(bootstrap, "test-relay")
+    await publisher.start()
+    relay = OutboxRelay(pool, publisher, prefix.rstrip("."), batch_size=5, poll_interval=0.2)
+    await relay.start()
+    try:
+        records = await read_topic(bootstrap, NOTIFY_EVENTS.name(prefix), expect=12)
+        await wait_until_async(lambda: pool.fetchval(
+            "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"), "outbox drained")
+    finally:
+        await relay.stop()
+        await publisher.stop()
+
+    envelopes = [from_record(r.key, r.value, r.headers) for r in records]
+    assert sorted(e.id for e in envelopes) == sorted(eid for _, eid in committed)
+    assert not set(rolled_back) & {e.id for e in envelopes}
+    for complaint in complaints:  # per complaint: one partition, commit order
+        on_topic = [(r.partition, e.id) for r, e in zip(records, envelopes) if e.event.complaint_id == complaint]
+        assert len({p for p, _ in on_topic}) == 1
+        assert [eid for _, eid in on_topic] == [eid for c, eid in committed if c == complaint]
+    assert all(r.key == str(e.event.complaint_id).encode() for r, e in zip(records, envelopes))
+    assert relay.published == 12
+
+
+async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap):
+    await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
+    publisher = KafkaPublisher(bootstrap, "test-relay")
+    await publisher.start()
+    relays = [OutboxRelay(pool, publisher, prefix.rstrip("."), poll_interval=0.1) for _ in range(2)]
+    for relay in relays:
+        await relay.start()
+    try:
+        for n in range(10):
+            async with PgUnitOfWork(pool, "/test", prefix) as uow:
+                await uow.outbox.record(sent(uuid.uuid4(), n))
+        records = await read_topic(bootstrap, NOTIFY_EVENTS.name(prefix), expect=10)
+    finally:
+        for relay in relays:
+            await relay.stop()
+        await publisher.stop()
+    assert len(records) == 10
+    assert sorted(r.published for r in relays) == [0, 10]
+
+
+async def wait_until_async(check, what: str, timeout: float = 20):
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(what)
+
+
