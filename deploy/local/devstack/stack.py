@@ -53,6 +53,10 @@ class StackConfig:
                    service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix)
 
 
+class GaveUp(Exception):
+    """Raised by a `wait_until` check when waiting longer cannot help (a process died)."""
+
+
 def wait_until(check, timeout: float, what: str, interval: float = 0.2):
     """Poll `check` until it returns a truthy value or `timeout` passes (then TimeoutError)."""
     deadline = time.monotonic() + timeout
@@ -62,6 +66,8 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.2):
             result = check()
             if result:
                 return result
+        except GaveUp:
+            raise
         except Exception as exc:  # the thing is not up yet
             last_error = exc
         time.sleep(interval)
@@ -151,13 +157,10 @@ class Stack:
     def wait_service(self, name: str, timeout: float = 90) -> None:
         def ready() -> bool:
             if not self._alive(name):
-                raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}:\n"
-                                   + self.log_tail(name))
+                raise GaveUp(f"{name} exited; see {self.log_dir / (name + '.log')}:\n"
+                             + self.log_tail(name))
             return http_ok(f"{self.service_url(name)}/readyz")
-        try:
-            wait_until(ready, timeout, name)
-        except RuntimeError as exc:
-            raise RuntimeError(str(exc)) from None
+        wait_until(ready, timeout, name)
 
     def stop_service(self, name: str, timeout: float = 30) -> None:
         pid = self._pid(name)

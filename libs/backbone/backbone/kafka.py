@@ -36,21 +36,37 @@ class Publisher(Protocol):
 
 class KafkaPublisher:
     def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # Created here, not in __init__: aiokafka binds to the running event loop.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
+            bootstrap_servers=self._bootstrap_servers,
+            client_id=self._client_id,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def ping(self, timeout: float = 2) -> bool:
+        """True when the cluster answers a metadata request."""
+        if self._producer is None:
+            return False
+        try:
+            metadata = await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout)
+        except Exception:  # unreachable, timed out, not started: all mean "not ready"
+            return False
+        return bool(metadata.brokers())
 
     async def send_all(self, records: list[Record]) -> None:
+        assert self._producer is not None, "publisher not started"
         futures = [
             await self._producer.send(r.topic, r.value, key=r.key, headers=r.headers)
             for r in records

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from backbone.consumer import ConsumedRecord, EventConsumer
@@ -135,8 +136,7 @@ class Runtime:
             checks["database"] = "ok"
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        if self._consumes:
-            checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
+        checks["kafka"] = "ok" if await self.publisher.ping(timeout=2) else "unavailable"
         return checks
 
 
@@ -173,6 +173,16 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
+
+    @app.middleware("http")
+    async def trace_id_header(request: Any, call_next: Any) -> Any:
+        """Every answer names its trace, so support can find a complaint's whole journey."""
+        response = await call_next(request)
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            response.headers["X-Trace-Id"] = format(context.trace_id, "032x")
+        return response
+
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
 

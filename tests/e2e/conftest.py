@@ -1,0 +1,48 @@
+"""The whole platform, started as `make run` starts it (separate processes, real Kafka,
+PostgreSQL and SMTP), but on the session's private infrastructure and its own topic prefix."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import httpx
+import pytest
+
+from devstack.stack import SERVICES, Stack, StackConfig, free_port
+
+
+@pytest.fixture(scope="module")
+def platform(infra):
+    prefix = f"e{uuid.uuid4().hex[:8]}."
+    home = infra.c.home / prefix.rstrip(".")
+    config = StackConfig(
+        home=home, kafka_port=infra.c.kafka_port, pg_port=infra.c.pg_port,
+        smtp_port=infra.c.smtp_port, mail_http_port=infra.c.mail_http_port,
+        service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix,
+        extra_env={"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5"},
+    )
+    stack = Stack(config)
+    stack.dsn = infra.dsn
+    try:
+        for name in SERVICES:
+            stack.start_service(name)
+        for name in SERVICES:
+            stack.wait_service(name)
+        yield stack
+    finally:
+        for name in SERVICES:
+            stack.stop_service(name)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def api(platform):
+    with httpx.Client(base_url=platform.service_url("intake"), timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def mail(platform):
+    with httpx.Client(base_url=platform.mail_url, timeout=10) as client:
+        yield client
