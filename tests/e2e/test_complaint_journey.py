@@ -36,6 +36,11 @@ def test_submit_to_email_with_status_deadline_history_and_one_trace(platform, ap
     assert wait_until(services_in_trace, 30, "spans of all four services in one trace")
     assert len(mails_for(mail, receipt)) == 1
 
+    written = [p.read_text(errors="replace") for folder in ("log", "traces")
+               for p in (platform.c.home / folder).glob("*")]
+    assert written and not any(receipt["email"] in text or "Siti Rahayu" in text for text in written), \
+        "personal data never reaches logs or traces"
+
 
 def test_bad_input_gets_problem_details(api):
     response = api.post("/v1/complaints", json={"title": "x", "reporter": {"email": "nope"}})
