@@ -9,6 +9,7 @@ from tests.e2e.journey import COMPLAINTS, mails_for, submit, view
 
 def test_complaints_survive_a_routing_outage(platform, api, mail):
     platform.stop_service("routing")
+    assert '"message": "service stopped"' in platform.log_tail("routing", 5), "graceful stop on SIGTERM"
     try:
         receipts = [submit(api, *COMPLAINTS[n % len(COMPLAINTS)]) for n in range(6)]
         assert all(view(api, r)["status"] == "submitted" for r in receipts)

@@ -2,8 +2,6 @@
 and a poison message lands in the dead-letter topic with its reason while the next one is
 processed. Runs the real backbone Runtime (FastStream subscriber, inbox, outbox, relay)."""
 
-import asyncio
-import time
 import uuid
 from datetime import datetime, timezone
 
@@ -16,7 +14,7 @@ from backbone.uow import PgUnitOfWork
 from contracts.envelope import to_record, wrap
 from contracts.events import ComplaintAssignedV1, NotificationSentV1
 from contracts.topics import NOTIFY_EVENTS, ROUTING_EVENTS, dead_letter_topic
-from tests.integration.kafka_reader import read_topic
+from tests.integration.helpers import eventually, read_topic
 
 
 def assigned(opd_id="dlh") -> ComplaintAssignedV1:
@@ -48,15 +46,6 @@ async def produce(bootstrap, topic, records):
             await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
-
-
-async def eventually(check, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(what)
 
 
 async def notify_handler(event, uow):

@@ -12,7 +12,7 @@ from backbone.uow import PgUnitOfWork
 from contracts.envelope import from_record
 from contracts.events import NotificationSentV1
 from contracts.topics import NOTIFY_EVENTS
-from tests.integration.kafka_reader import read_topic
+from tests.integration.helpers import eventually, read_topic
 
 
 def sent(complaint_id, n) -> NotificationSentV1:
@@ -42,7 +42,7 @@ async def test_relay_publishes_committed_events_in_order_and_nothing_rolled_back
     await relay.start()
     try:
         records = await read_topic(bootstrap, NOTIFY_EVENTS.name(prefix), expect=12)
-        await wait_until_async(lambda: pool.fetchval(
+        await eventually(lambda: pool.fetchval(
             "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"), "outbox drained")
     finally:
         await relay.stop()
@@ -77,17 +77,4 @@ async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap):
         await publisher.stop()
     assert len(records) == 10
     assert sorted(r.published for r in relays) == [0, 10]
-
-
-async def wait_until_async(check, what: str, timeout: float = 20):
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(what)
-
 

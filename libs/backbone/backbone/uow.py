@@ -7,7 +7,7 @@ for unit tests. Handlers only ever see the service's unit of work.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import asyncpg
 
@@ -43,8 +43,41 @@ class PgUnitOfWork:
             await self._pool.release(self.conn)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class StagedMap(Generic[K, V]):
+    """The storage of an in-memory twin: writes are staged and become visible to later units
+    of work only on commit, as rows of a committed transaction would."""
+
+    def __init__(self) -> None:
+        self.rows: dict[K, V] = {}
+        self._staged: dict[K, V] = {}
+
+    def find(self, key: K) -> V | None:
+        return self._staged.get(key, self.rows.get(key))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._staged or key in self.rows
+
+    def put(self, key: K, value: V) -> None:
+        self._staged[key] = value
+
+    def values(self) -> list[V]:
+        return list({**self.rows, **self._staged}.values())
+
+    def commit(self) -> None:
+        self.rows.update(self._staged)
+        self._staged.clear()
+
+    def rollback(self) -> None:
+        self._staged.clear()
+
+
 class InMemoryUnitOfWork:
-    """Twin of PgUnitOfWork: the same commit-or-nothing contract, in memory."""
+    """Twin of PgUnitOfWork: the same commit-or-nothing contract, in memory. Every attribute
+    that can commit and roll back (outbox, inbox, a subclass's repositories) takes part."""
 
     def __init__(self) -> None:
         self.outbox = InMemoryOutbox()
@@ -52,8 +85,8 @@ class InMemoryUnitOfWork:
         self.commits = 0
 
     def _parts(self) -> list[Any]:
-        """Everything staged that commits together; subclasses add their repositories."""
-        return [self.outbox, self.inbox]
+        return [part for part in vars(self).values()
+                if callable(getattr(part, "commit", None)) and callable(getattr(part, "rollback", None))]
 
     async def __aenter__(self) -> Self:
         return self

@@ -17,6 +17,7 @@ import asyncpg
 from contracts.events import Location
 from contracts.lifecycle import Status
 from backbone.pii import PiiCipher
+from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
 
 
@@ -108,12 +109,11 @@ class PgComplaintRepository:
         )
 
 
-class InMemoryComplaintRepository:
+class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
     """Twin of PgComplaintRepository; changes become visible to others only on commit."""
 
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Complaint] = {}
-        self._staged: dict[uuid.UUID, Complaint] = {}
+        super().__init__()
         self._sequence = 1000000
 
     async def next_tracking_number(self) -> str:
@@ -121,29 +121,22 @@ class InMemoryComplaintRepository:
         return str(self._sequence)
 
     async def add(self, complaint: Complaint) -> None:
-        if complaint.id in self.rows or any(
-            c.tracking_number == complaint.tracking_number for c in self.rows.values()
+        if complaint.id in self or any(
+            c.tracking_number == complaint.tracking_number for c in self.values()
         ):
             raise ValueError("duplicate complaint")
         await self.save(complaint)
 
     async def save(self, complaint: Complaint) -> None:
         complaint.new_history.clear()
-        self._staged[complaint.id] = copy.deepcopy(complaint)
+        self.put(complaint.id, copy.deepcopy(complaint))
 
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
-        found = self._staged.get(complaint_id) or self.rows.get(complaint_id)
+        found = self.find(complaint_id)
         return copy.deepcopy(found) if found else None
 
     async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
-        for complaint in list(self._staged.values()) + list(self.rows.values()):
+        for complaint in self.values():
             if complaint.tracking_number == tracking_number:
                 return copy.deepcopy(complaint)
         return None
-
-    def commit(self) -> None:
-        self.rows.update(self._staged)
-        self._staged.clear()
-
-    def rollback(self) -> None:
-        self._staged.clear()

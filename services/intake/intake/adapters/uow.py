@@ -24,6 +24,3 @@ class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.complaints = InMemoryComplaintRepository()
-
-    def _parts(self) -> list:
-        return [*super()._parts(), self.complaints]

@@ -147,6 +147,3 @@ class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.deliveries = InMemoryDeliveryStore()
-
-    def _parts(self) -> list:
-        return [*super()._parts(), self.deliveries]

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap
 from routing.domain.rules import Decision
 
 
@@ -30,22 +30,11 @@ class PgDecisionLog:
         )
 
 
-class InMemoryDecisionLog:
-    def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Decision] = {}
-        self._staged: dict[uuid.UUID, Decision] = {}
-
+class InMemoryDecisionLog(StagedMap[uuid.UUID, Decision]):
     async def record(self, complaint_id, tracking_number, jurisdiction, decision, at) -> None:
-        if complaint_id in self.rows or complaint_id in self._staged:
+        if complaint_id in self:
             raise ValueError("complaint already routed")
-        self._staged[complaint_id] = decision
-
-    def commit(self) -> None:
-        self.rows.update(self._staged)
-        self._staged.clear()
-
-    def rollback(self) -> None:
-        self._staged.clear()
+        self.put(complaint_id, decision)
 
 
 class RoutingPgUnitOfWork(PgUnitOfWork):
@@ -57,6 +46,3 @@ class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.decisions = InMemoryDecisionLog()
-
-    def _parts(self) -> list:
-        return [*super()._parts(), self.decisions]

@@ -6,7 +6,7 @@ from typing import Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap
 from contracts.events import SlaClockStartedV1
 
 
@@ -30,24 +30,13 @@ class PgClockStore:
         return bool(inserted)
 
 
-class InMemoryClockStore:
-    def __init__(self) -> None:
-        self.rows: dict[tuple, SlaClockStartedV1] = {}
-        self._staged: dict[tuple, SlaClockStartedV1] = {}
-
+class InMemoryClockStore(StagedMap[tuple, SlaClockStartedV1]):
     async def start(self, clock: SlaClockStartedV1) -> bool:
         key = (clock.complaint_id, clock.clock)
-        if key in self.rows or key in self._staged:
+        if key in self:
             return False
-        self._staged[key] = clock
+        self.put(key, clock)
         return True
-
-    def commit(self) -> None:
-        self.rows.update(self._staged)
-        self._staged.clear()
-
-    def rollback(self) -> None:
-        self._staged.clear()
 
 
 class SlaPgUnitOfWork(PgUnitOfWork):
@@ -59,6 +48,3 @@ class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.clocks = InMemoryClockStore()
-
-    def _parts(self) -> list:
-        return [*super()._parts(), self.clocks]

@@ -1,4 +1,4 @@
-"""Reads back everything on a topic, for assertions: waits on a condition, never sleeps blindly."""
+"""Test helpers that wait on conditions with bounded timeouts, never on fixed sleeps."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 3
         raise TimeoutError(f"{topic}: {len(records)} of {expect} records after {timeout}s")
     finally:
         await consumer.stop()
+
+
+async def eventually(check, what: str, timeout: float = 30) -> None:
+    """Await `check()` until it is truthy, or raise TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(what)
