@@ -3,6 +3,8 @@ visible in the status API, and one trace across every service."""
 
 from __future__ import annotations
 
+import uuid
+
 from devstack.stack import read_spans, wait_until
 from tests.e2e.journey import COMPLAINTS, mails_for, submit, view, wait_for_mail
 
@@ -66,3 +68,17 @@ def test_status_needs_the_right_token(api):
     unknown = api.get("/v1/complaints/999999999", headers={"Authorization": "Bearer x"})
     assert wrong.status_code == unknown.status_code == 404
     assert wrong.json()["title"] == unknown.json()["title"], "existence is not revealed"
+
+
+def test_idempotency_key_makes_a_retried_submission_safe(api):
+    body = {"title": "Lampu jalan mati", "description": "Lampu jalan di gang RT 02 mati sejak seminggu, gelap.",
+            "reporter": {"email": "idem@example.id"}}
+    headers = {"Idempotency-Key": f"frontend-{uuid.uuid4()}"}
+    first = api.post("/v1/complaints", json=body, headers=headers)
+    again = api.post("/v1/complaints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["tracking_number"] == first.json()["tracking_number"]
+    assert again.json()["access_token"] == first.json()["access_token"]
+    other = api.post("/v1/complaints", json=body | {"title": "Lampu jalan rusak"}, headers=headers)
+    assert other.status_code == 422 and other.headers["content-type"] == "application/problem+json"

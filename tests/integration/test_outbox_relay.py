@@ -78,3 +78,16 @@ async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap):
     assert len(records) == 10
     assert sorted(r.published for r in relays) == [0, 10]
 
+
+
+async def test_published_rows_are_purged_after_retention(pool, prefix):
+    from backbone.relay import purge_published
+
+    async with PgUnitOfWork(pool, "/test", prefix) as uow:
+        await uow.outbox.record(sent(uuid.uuid4(), 1))
+        await uow.outbox.record(sent(uuid.uuid4(), 2))
+    await pool.execute("UPDATE outbox SET published_at = now() - interval '4 days' WHERE id ="
+                       " (SELECT min(id) FROM outbox)")
+    async with pool.acquire() as conn:
+        assert await purge_published(conn, older_than_hours=72) == 1
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1, "unpublished rows are never purged"

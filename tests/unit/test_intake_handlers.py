@@ -107,3 +107,18 @@ async def test_event_for_unknown_complaint_is_permanent():
 def test_invalid_commands_are_refused(overrides):
     with pytest.raises(ValueError):
         command(**overrides)
+
+
+async def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt():
+    uow = IntakeInMemoryUnitOfWork()
+    async with uow:
+        first = await handlers.submit_complaint(command(), uow, lambda: NOW, "k", "retry-key-1")
+    async with uow:
+        again = await handlers.submit_complaint(command(), uow, lambda: NOW, "k", "retry-key-1")
+    assert again.replayed and not first.replayed
+    assert again.complaint.tracking_number == first.complaint.tracking_number
+    assert again.access_token == first.access_token
+    assert len(uow.outbox.committed) == 2, "the retry recorded no new events"
+    with pytest.raises(handlers.IdempotencyKeyReused):
+        async with uow:
+            await handlers.submit_complaint(command(title="Lain sekali"), uow, lambda: NOW, "k", "retry-key-1")

@@ -42,6 +42,10 @@ class StackConfig:
         "intake": 8000, "routing": 8001, "sla": 8002, "notify": 8003})
     topic_prefix: str = ""
     database: str = "lapor"
+    # A PostgreSQL of your own (e.g. managed): when set, no embedded server is started and the
+    # services keep to their schemas inside this database.
+    external_database_url: str | None = field(
+        default_factory=lambda: os.environ.get("DATABASE_URL") or None)
     kafka_libs: Path = REPO_ROOT / "var" / "kafka-libs"
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -97,11 +101,16 @@ class Stack:
         ensure_jars(self.c.kafka_libs)
         if not self.kafka.is_running():
             self.kafka.start()
-        admin_dsn = self.postgres.start()
-        self.dsn = create_database(admin_dsn, self.c.database)
+        self.dsn = self.database()
         self._start_mailcatcher()
         self.kafka.wait_ready(timeout=120)
         wait_until(lambda: http_ok(f"{self.mail_url}/healthz"), 30, "mail catcher")
+
+    def database(self) -> str:
+        """The DSN services use: the external one if configured, else the embedded server's."""
+        if self.c.external_database_url:
+            return self.c.external_database_url
+        return create_database(self.postgres.start(), self.c.database)
 
     def _start_mailcatcher(self) -> None:
         if self._alive("mailcatcher"):

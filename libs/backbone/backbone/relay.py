@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 
 import asyncpg
 from opentelemetry import propagate, trace
@@ -21,6 +22,7 @@ from backbone.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
+PURGE_EVERY_SECONDS = 3600
 
 
 class OutboxRelay:
@@ -37,6 +39,7 @@ class OutboxRelay:
         self._task: asyncio.Task | None = None
         self._stopping = False
         self.published = 0
+        self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -74,11 +77,18 @@ class OutboxRelay:
                     sent = 0
                     await self._sleep(self._poll_interval)
                 if sent < self._batch_size:
+                    await self._purge_when_due(conn)
                     await self._sleep(self._poll_interval)
             await self.publish_batch(conn)  # a last flush on a graceful stop
         finally:
             await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
+
+    async def _purge_when_due(self, conn: asyncpg.Connection) -> None:
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            deleted = await purge_published(conn)
+            log.info("outbox purged", extra={"rows": deleted})
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -121,9 +131,9 @@ class OutboxRelay:
         return Record(row["topic"], row["key"], row["value"], headers)
 
 
-async def purge_published(pool: asyncpg.Pool, older_than_hours: int = 72) -> int:
+async def purge_published(conn: asyncpg.Connection, older_than_hours: int = 72) -> int:
     """Delete rows published long ago; the outbox is a queue, not an archive."""
-    result = await pool.execute(
+    result = await conn.execute(
         "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)",
         older_than_hours,
     )

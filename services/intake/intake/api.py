@@ -59,10 +59,22 @@ def _now() -> datetime:
 
 @router.post("/complaints", status_code=201, response_model=ComplaintReceipt,
              summary="Submit a complaint; returns its tracking number and secret access token")
-async def submit(cmd: SubmitComplaint, request: Request, response: Response) -> ComplaintReceipt:
+async def submit(
+    cmd: SubmitComplaint, request: Request, response: Response,
+    idempotency_key: Annotated[str | None, Header(
+        min_length=8, max_length=255,
+        description="Any unique string; a retry with the same key and body returns the first "
+                    "receipt instead of filing the complaint twice")] = None,
+) -> ComplaintReceipt:
     state = request.app.state
-    async with state.runtime.unit_of_work() as uow:
-        receipt = await handlers.submit_complaint(cmd, uow, state.clock, state.settings.default_jurisdiction)
+    try:
+        async with state.runtime.unit_of_work() as uow:
+            receipt = await handlers.submit_complaint(
+                cmd, uow, state.clock, state.settings.default_jurisdiction, idempotency_key)
+    except handlers.IdempotencyKeyReused:
+        raise HTTPException(422, "This Idempotency-Key was already used for a different request")
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     c = receipt.complaint
     url = f"{state.settings.public_base_url}/v1/complaints/{c.tracking_number}"
     response.headers["Location"] = url

@@ -29,13 +29,30 @@ class Receipt:
 
     complaint: Complaint
     access_token: str
+    replayed: bool = False
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request: a client bug, not a retry."""
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def submit_complaint(cmd: SubmitComplaint, uow, clock: Clock, default_jurisdiction: str) -> Receipt:
+async def submit_complaint(cmd: SubmitComplaint, uow, clock: Clock, default_jurisdiction: str,
+                           idempotency_key: str | None = None) -> Receipt:
+    """File a complaint; with an idempotency key, a retry returns the first receipt instead."""
+    request_hash = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest()
+    if idempotency_key is not None:
+        await uow.complaints.lock_idempotency_key(idempotency_key)
+        previous = await uow.complaints.find_idempotent(idempotency_key)
+        if previous is not None:
+            previous_hash, complaint_id, token = previous
+            if previous_hash != request_hash:
+                raise IdempotencyKeyReused(idempotency_key)
+            return Receipt(complaint=await uow.complaints.get(complaint_id), access_token=token,
+                           replayed=True)
     token = secrets.token_urlsafe(32)
     reporter = Reporter(**cmd.reporter.model_dump()) if cmd.reporter else None
     complaint = Complaint.submit(
@@ -47,6 +64,8 @@ async def submit_complaint(cmd: SubmitComplaint, uow, clock: Clock, default_juri
         now=clock(),
     )
     await uow.complaints.add(complaint)
+    if idempotency_key is not None:
+        await uow.complaints.remember_idempotent(idempotency_key, request_hash, complaint.id, token)
     for event in complaint.events:
         await uow.outbox.record(event)
     return Receipt(complaint=complaint, access_token=token)

@@ -24,7 +24,7 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, **ext
 
 
 _SLUGS = {400: "bad-request", 401: "unauthorized", 404: "not-found", 405: "method-not-allowed",
-          413: "payload-too-large", 415: "unsupported-media-type", 503: "unavailable"}
+          413: "payload-too-large", 422: "unprocessable", 415: "unsupported-media-type", 503: "unavailable"}
 
 
 def install(app: FastAPI) -> None:

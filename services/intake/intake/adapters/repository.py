@@ -27,6 +27,10 @@ class ComplaintRepository(Protocol):
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
     async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None: ...
     async def save(self, complaint: Complaint) -> None: ...
+    async def lock_idempotency_key(self, key: str) -> None: ...
+    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None: ...
+    async def remember_idempotent(self, key: str, request_hash: str, complaint_id: uuid.UUID,
+                                  access_token: str) -> None: ...
 
 
 _COLUMNS = (
@@ -76,6 +80,24 @@ class PgComplaintRepository:
         )
         complaint.new_history.clear()
 
+    async def lock_idempotency_key(self, key: str) -> None:
+        """Serialise concurrent requests with one key until this transaction ends."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"idem:{key}")
+
+    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None:
+        row = await self._conn.fetchrow(
+            "SELECT request_hash, complaint_id, token_sealed FROM idempotency_keys WHERE key=$1", key)
+        if row is None:
+            return None
+        token = self._cipher.open(row["token_sealed"])["access_token"]
+        return row["request_hash"], row["complaint_id"], token
+
+    async def remember_idempotent(self, key, request_hash, complaint_id, access_token) -> None:
+        await self._conn.execute(
+            "INSERT INTO idempotency_keys (key, request_hash, complaint_id, token_sealed)"
+            " VALUES ($1,$2,$3,$4)",
+            key, request_hash, complaint_id, self._cipher.seal({"access_token": access_token}))
+
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
         row = await self._conn.fetchrow(
             f"SELECT {_COLUMNS} FROM complaints WHERE id=$1 FOR UPDATE", complaint_id)
@@ -115,6 +137,24 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
     def __init__(self) -> None:
         super().__init__()
         self._sequence = 1000000
+        self.idempotency = StagedMap[str, tuple[str, uuid.UUID, str]]()
+
+    def commit(self) -> None:
+        super().commit()
+        self.idempotency.commit()
+
+    def rollback(self) -> None:
+        super().rollback()
+        self.idempotency.rollback()
+
+    async def lock_idempotency_key(self, key: str) -> None:
+        return None
+
+    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None:
+        return self.idempotency.find(key)
+
+    async def remember_idempotent(self, key, request_hash, complaint_id, access_token) -> None:
+        self.idempotency.put(key, (request_hash, complaint_id, access_token))
 
     async def next_tracking_number(self) -> str:
         self._sequence += 1
