@@ -122,3 +122,13 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt()
     with pytest.raises(handlers.IdempotencyKeyReused):
         async with uow:
             await handlers.submit_complaint(command(title="Lain sekali"), uow, lambda: NOW, "k", "retry-key-1")
+
+
+def test_deadlines_read_in_local_indonesian_time():
+    from zoneinfo import ZoneInfo
+
+    from intake.domain.complaint import local_time_id
+
+    due = datetime(2026, 11, 27, 23, 59, 59, tzinfo=ZoneInfo("Asia/Jakarta"))
+    assert local_time_id(due) == "27 November 2026 pukul 23.59 WIB"
+    assert local_time_id(due.astimezone(ZoneInfo("Asia/Makassar"))) == "28 November 2026 pukul 00.59 WITA"

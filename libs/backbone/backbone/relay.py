@@ -56,8 +56,10 @@ class OutboxRelay:
             try:
                 async with self._pool.acquire() as conn:
                     await self._lead(conn)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-                log.warning("outbox relay lost its connection, retrying", extra={"error": str(exc)})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database gone, connection broken: never let the relay die
+                log.warning("outbox relay interrupted, retrying", extra={"error": repr(exc)})
                 await self._sleep(self._poll_interval)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:

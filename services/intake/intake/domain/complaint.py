@@ -15,6 +15,20 @@ from contracts.events import (
 from contracts.lifecycle import Action, Status, next_status
 
 
+_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+              "September", "Oktober", "November", "Desember")
+_ZONES_ID = {7: "WIB", 8: "WITA", 9: "WIT"}
+
+
+def local_time_id(moment: datetime) -> str:
+    """'27 November 2026 pukul 23.59 WIB': how a deadline reads to an Indonesian citizen."""
+    offset = moment.utcoffset()
+    hours = int(offset.total_seconds() // 3600) if offset is not None else 0
+    zone = _ZONES_ID.get(hours, f"UTC{hours:+d}")
+    return (f"{moment.day} {_MONTHS_ID[moment.month - 1]} {moment.year}"
+            f" pukul {moment.hour:02d}.{moment.minute:02d} {zone}")
+
+
 @dataclass(frozen=True)
 class Reporter:
     """Who complained. Personal data: encrypted at rest, never on OPD-facing topics or logs."""
@@ -104,7 +118,7 @@ class Complaint:
     def set_first_response_deadline(self, due_at: datetime, at: datetime) -> None:
         self.first_response_due_at = due_at
         self._note(at, "deadline_set", "sla",
-                   f"Batas waktu tindak lanjut pertama: {due_at.isoformat()}.")
+                   f"Batas waktu tindak lanjut pertama: {local_time_id(due_at)}.")
 
     def record_notification(self, channel: str, at: datetime) -> None:
         self._note(at, "citizen_notified", "notify", f"Pemberitahuan dikirim melalui {channel}.")
