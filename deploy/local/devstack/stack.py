@@ -92,6 +92,7 @@ class Stack:
                                config.kafka_controller_port, config.kafka_libs)
         self.postgres = EmbeddedPostgres(config.home / "pg", config.pg_port)
         self.dsn: str | None = None
+        self._children: dict[str, subprocess.Popen] = {}
 
     # ---- infrastructure
 
@@ -216,7 +217,6 @@ class Stack:
                                        stdin=subprocess.DEVNULL, start_new_session=True,
                                        cwd=REPO_ROOT)
         (self.run_dir / f"{name}.pid").write_text(str(process.pid))
-        self._children = getattr(self, "_children", {})
         self._children[name] = process
 
     def _pid(self, name: str) -> int | None:
@@ -226,8 +226,7 @@ class Stack:
             return None
 
     def _pid_alive(self, pid: int) -> bool:
-        child = getattr(self, "_children", {})
-        for process in child.values():
+        for process in self._children.values():
             if process.pid == pid:
                 return process.poll() is None
         try:

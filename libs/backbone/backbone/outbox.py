@@ -32,11 +32,15 @@ class OutboxRecord:
     traceparent: str | None
 
 
-def encode(envelope: Envelope, topic: str) -> OutboxRecord:
+def stage(event: Event, source: str, topic_prefix: str) -> tuple[OutboxRecord, Envelope]:
+    """Wrap `event` for its topic, with the trace context it is being recorded in."""
+    envelope = wrap(event, source)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     key, value, headers = to_record(envelope)
-    return OutboxRecord(envelope.id, topic, key, value, headers, carrier.get("traceparent"))
+    record = OutboxRecord(envelope.id, TOPIC_OF[type(event)].name(topic_prefix), key, value,
+                          headers, carrier.get("traceparent"))
+    return record, envelope
 
 
 class Outbox(Protocol):
@@ -54,8 +58,7 @@ class PgOutbox:
         self._notified = False
 
     async def record(self, event: Event) -> Envelope:
-        envelope = wrap(event, self._source)
-        row = encode(envelope, TOPIC_OF[type(event)].name(self._prefix))
+        row, envelope = stage(event, self._source, self._prefix)
         await self._conn.execute(
             "INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
             " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
@@ -79,9 +82,8 @@ class InMemoryOutbox:
         self.committed: list[tuple[OutboxRecord, Envelope]] = []
 
     async def record(self, event: Event) -> Envelope:
-        envelope = wrap(event, self._source)
-        self.staged.append((encode(envelope, TOPIC_OF[type(event)].name(self._prefix)), envelope))
-        return envelope
+        self.staged.append(stage(event, self._source, self._prefix))
+        return self.staged[-1][1]
 
     def commit(self) -> None:
         self.committed.extend(self.staged)

@@ -77,7 +77,6 @@ class OutboxRelay:
                 except Exception as exc:  # Kafka down: keep rows, try again later
                     log.warning("outbox publish failed, will retry", extra={"error": repr(exc)})
                     sent = 0
-                    await self._sleep(self._poll_interval)
                 if sent < self._batch_size:
                     await self._purge_when_due(conn)
                     await self._sleep(self._poll_interval)

@@ -4,7 +4,7 @@ the complaint and its events are committed; the access token is shown once and s
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
@@ -51,10 +51,6 @@ class ComplaintView(BaseModel):
     first_response_due_at: datetime | None
     allowed_actions: list[str]
     history: list[HistoryItem]
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintReceipt,
