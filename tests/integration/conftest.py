@@ -19,6 +19,11 @@ def bootstrap(infra) -> str:
 
 
 @pytest.fixture
+def dsn(infra) -> str:
+    return infra.dsn
+
+
+@pytest.fixture
 async def pool(infra, prefix):
     """A pool on a fresh schema with the backbone's tables (outbox, inbox)."""
     schema = prefix.rstrip(".")

@@ -1,6 +1,6 @@
 """A service's consumer against real Kafka and PostgreSQL: a redelivered event changes nothing,
 and a poison message lands in the dead-letter topic with its reason while the next one is
-processed. Runs the real backbone Runtime (FastStream subscriber, inbox, outbox, relay)."""
+processed. Runs the real backbone Runtime (Kafka consumer loop, inbox, outbox, relay)."""
 
 import uuid
 from datetime import datetime, timezone
@@ -32,7 +32,7 @@ async def started_runtime(infra, prefix, handler) -> Runtime:
     )
     runtime = Runtime(settings, migrations="backbone", consumes=[ROUTING_EVENTS],
                       produces=[NOTIFY_EVENTS],
-                      uow_factory=lambda pool, s: PgUnitOfWork(pool, "/probe", s.topic_prefix))
+                      uow_factory=lambda pool, s: PgUnitOfWork(pool, "/probe", s.topic_prefix, s.schema_name))
     runtime.consumer.on(ComplaintAssignedV1, handler)
     await runtime.start()
     return runtime

@@ -21,25 +21,25 @@ def sent(complaint_id, n) -> NotificationSentV1:
                               about_event_id=uuid.uuid4())
 
 
-async def test_relay_publishes_committed_events_in_order_and_nothing_rolled_back(pool, prefix, bootstrap):
+async def test_relay_publishes_committed_events_in_order_and_nothing_rolled_back(pool, prefix, bootstrap, dsn):
     await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
     complaints = [uuid.uuid4() for _ in range(3)]
     committed: list[tuple[uuid.UUID, str]] = []
     for n in range(12):
-        async with PgUnitOfWork(pool, "/test", prefix) as uow:
+        async with PgUnitOfWork(pool, "/test", prefix, prefix.rstrip(".")) as uow:
             env = await uow.outbox.record(sent(complaints[n % 3], n))
         committed.append((complaints[n % 3], env.id))
     rolled_back = []
     for n in range(3):
         with pytest.raises(RuntimeError):
-            async with PgUnitOfWork(pool, "/test", prefix) as uow:
+            async with PgUnitOfWork(pool, "/test", prefix, prefix.rstrip(".")) as uow:
                 rolled_back.append((await uow.outbox.record(sent(complaints[0], 100 + n))).id)
                 raise RuntimeError("business rule failed after the event was staged")
 
     publisher = KafkaPublisher(bootstrap, "test-relay")
     await publisher.start()
-    relay = OutboxRelay(pool, publisher, prefix.rstrip("."), batch_size=5, poll_interval=0.2)
-    await relay.start()
+    relay = OutboxRelay(dsn, prefix.rstrip("."), publisher, batch_size=5, poll_interval=0.2)
+    relay.start()
     try:
         records = await read_topic(bootstrap, NOTIFY_EVENTS.name(prefix), expect=12)
         await eventually(lambda: pool.fetchval(
@@ -59,16 +59,16 @@ async def test_relay_publishes_committed_events_in_order_and_nothing_rolled_back
     assert relay.published == 12
 
 
-async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap):
+async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap, dsn):
     await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
     publisher = KafkaPublisher(bootstrap, "test-relay")
     await publisher.start()
-    relays = [OutboxRelay(pool, publisher, prefix.rstrip("."), poll_interval=0.1) for _ in range(2)]
+    relays = [OutboxRelay(dsn, prefix.rstrip("."), publisher, poll_interval=0.1) for _ in range(2)]
     for relay in relays:
-        await relay.start()
+        relay.start()
     try:
         for n in range(10):
-            async with PgUnitOfWork(pool, "/test", prefix) as uow:
+            async with PgUnitOfWork(pool, "/test", prefix, prefix.rstrip(".")) as uow:
                 await uow.outbox.record(sent(uuid.uuid4(), n))
         records = await read_topic(bootstrap, NOTIFY_EVENTS.name(prefix), expect=10)
     finally:
@@ -81,13 +81,14 @@ async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap):
 
 
 async def test_published_rows_are_purged_after_retention(pool, prefix):
-    from backbone.relay import purge_published
+    from datetime import timedelta
 
-    async with PgUnitOfWork(pool, "/test", prefix) as uow:
+    from backbone.retention import Retention, purge
+
+    async with PgUnitOfWork(pool, "/test", prefix, prefix.rstrip(".")) as uow:
         await uow.outbox.record(sent(uuid.uuid4(), 1))
         await uow.outbox.record(sent(uuid.uuid4(), 2))
     await pool.execute("UPDATE outbox SET published_at = now() - interval '4 days' WHERE id ="
                        " (SELECT min(id) FROM outbox)")
-    async with pool.acquire() as conn:
-        assert await purge_published(conn, older_than_hours=72) == 1
+    assert await purge(pool, Retention("outbox", "published_at", timedelta(hours=72))) == 1
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1, "unpublished rows are never purged"

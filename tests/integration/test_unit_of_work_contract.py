@@ -27,7 +27,7 @@ def make_uow(request, pool, prefix):
     async def stored():
         return await pool.fetchval("SELECT count(*) FROM outbox")
 
-    return (lambda: PgUnitOfWork(pool, "/test", prefix)), stored
+    return (lambda: PgUnitOfWork(pool, "/test", prefix, prefix.rstrip("."))), stored
 
 
 async def test_commit_keeps_outbox_and_inbox_rollback_forgets_both(make_uow):

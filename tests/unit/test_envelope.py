@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from contracts.envelope import EnvelopeError, from_record, to_record, wrap
-from contracts.events import CitizenContactProvidedV1, ComplaintSubmittedV1, Location
+from contracts.events import CitizenContactProvidedV2, ComplaintSubmittedV1, Location
 
 
 def submitted(**overrides):
@@ -58,11 +58,11 @@ def test_unusable_records_raise_envelope_error(headers, value, why):
 
 
 def test_invalid_payload_error_never_echoes_personal_data():
-    event = CitizenContactProvidedV1(complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc),
-                                     tracking_number="1", email="siti@example.id")
+    event = CitizenContactProvidedV2(complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc),
+                                     tracking_number="1", sealed_contact="gAAAA-sealed")
     key, value, headers = to_record(wrap(event, "/intake"))
-    broken = json.loads(value) | {"email": "siti-at-example.id", "complaint_id": "x"}
+    broken = json.loads(value) | {"has_email": "siti@example.id", "complaint_id": "x"}
     with pytest.raises(EnvelopeError) as info:
         from_record(key, json.dumps(broken).encode(), headers)
     assert "siti" not in str(info.value)
-    assert "email" in str(info.value)
+    assert "has_email" in str(info.value)

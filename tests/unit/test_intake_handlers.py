@@ -5,12 +5,14 @@ import pytest
 
 from backbone.consumer import PermanentError
 from contracts.events import (
-    CitizenContactProvidedV1, ComplaintAssignedV1, ComplaintSubmittedV1, SlaClockStartedV1,
+    CitizenContactProvidedV2, ComplaintAssignedV1, ComplaintSubmittedV1, SlaClockStartedV1,
 )
 from contracts.lifecycle import Status, TransitionNotAllowed
 from intake import handlers
 from intake.adapters.uow import IntakeInMemoryUnitOfWork
 from intake.domain.commands import SubmitComplaint
+from intake.domain.tokens import AccessTokens
+from backbone.pii import PiiCipher
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
@@ -21,9 +23,14 @@ def command(**overrides) -> SubmitComplaint:
     return SubmitComplaint.model_validate(data | overrides)
 
 
-async def submit(uow, cmd=None):
+CIPHER = PiiCipher(PiiCipher.new_key())
+DEPS = handlers.SubmitDeps(clock=lambda: NOW, cipher=CIPHER, tokens=AccessTokens(b"s" * 32),
+                           default_jurisdiction="kota-contoh")
+
+
+async def submit(uow, cmd=None, key=None):
     async with uow:
-        return await handlers.submit_complaint(cmd or command(), uow, lambda: NOW, "kota-contoh")
+        return await handlers.submit_complaint(cmd or command(), uow, DEPS, key)
 
 
 async def test_submit_records_complaint_and_events_without_personal_data_on_the_lifecycle_topic():
@@ -32,9 +39,12 @@ async def test_submit_records_complaint_and_events_without_personal_data_on_the_
     complaint = await uow.complaints.get(receipt.complaint.id)
     assert complaint.status is Status.SUBMITTED and complaint.tracking_number == "1000001"
     submitted, contact = uow.outbox.events
-    assert isinstance(submitted, ComplaintSubmittedV1) and isinstance(contact, CitizenContactProvidedV1)
+    assert isinstance(submitted, ComplaintSubmittedV1) and isinstance(contact, CitizenContactProvidedV2)
     assert "siti" not in submitted.model_dump_json().lower()
-    assert contact.email == "siti@example.id"
+    assert "siti" not in contact.model_dump_json().lower(), "identity travels sealed"
+    assert CIPHER.open(contact.sealed_contact.encode()) == {
+        "name": "Siti", "email": "siti@example.id", "phone": None}, "never the NIK"
+    assert contact.has_email and not contact.has_phone
     topics = [record.topic for record, _ in uow.outbox.committed]
     assert topics == ["complaints.intake.events", "complaints.intake.contacts"]
 
@@ -111,17 +121,20 @@ def test_invalid_commands_are_refused(overrides):
 
 async def test_a_retry_with_the_same_idempotency_key_returns_the_first_receipt():
     uow = IntakeInMemoryUnitOfWork()
-    async with uow:
-        first = await handlers.submit_complaint(command(), uow, lambda: NOW, "k", "retry-key-1")
-    async with uow:
-        again = await handlers.submit_complaint(command(), uow, lambda: NOW, "k", "retry-key-1")
+    first = await submit(uow, key="retry-key-1")
+    again = await submit(uow, key="retry-key-1")
     assert again.replayed and not first.replayed
     assert again.complaint.tracking_number == first.complaint.tracking_number
     assert again.access_token == first.access_token
+    assert again.complaint.access_token_hash == handlers.hash_token(again.access_token)
     assert len(uow.outbox.committed) == 2, "the retry recorded no new events"
+    stored = repr(uow.complaints.idempotency.rows)
+    assert first.access_token not in stored and "retry-key-1" not in stored, \
+        "neither the token nor the raw client key is kept"
     with pytest.raises(handlers.IdempotencyKeyReused):
-        async with uow:
-            await handlers.submit_complaint(command(title="Lain sekali"), uow, lambda: NOW, "k", "retry-key-1")
+        await submit(uow, command(title="Lain sekali"), key="retry-key-1")
+    other = await submit(uow, key="retry-key-2")
+    assert other.access_token != first.access_token
 
 
 def test_deadlines_read_in_local_indonesian_time():

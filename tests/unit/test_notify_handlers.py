@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from backbone.pii import PiiCipher
-from contracts.events import CitizenContactProvidedV1, ComplaintAssignedV1, NotificationSentV1
+from contracts.events import CitizenContactProvidedV2, ComplaintAssignedV1, NotificationSentV1
 from notify import handlers
 from notify.adapters.deliveries import NotifyInMemoryUnitOfWork
 from notify.adapters.mailer import InMemoryMailer
@@ -14,8 +14,9 @@ CIPHER = PiiCipher(PiiCipher.new_key())
 
 def events(email="siti@example.id", language="id"):
     cid = uuid.uuid4()
-    contact = CitizenContactProvidedV1(complaint_id=cid, occurred_at=NOW, tracking_number="1000007",
-                                       name="Siti", email=email, language=language)
+    sealed = CIPHER.seal({"name": "Siti", "email": email, "phone": None}).decode()
+    contact = CitizenContactProvidedV2(complaint_id=cid, occurred_at=NOW, tracking_number="1000007",
+                                       sealed_contact=sealed, has_email=bool(email), language=language)
     assigned = ComplaintAssignedV1(complaint_id=cid, occurred_at=NOW, tracking_number="1000007",
                                    jurisdiction="k", opd_id="dlh", opd_name="Dinas Lingkungan Hidup",
                                    confidence=1, reason="r")
@@ -23,18 +24,17 @@ def events(email="siti@example.id", language="id"):
 
 
 async def feed(uow, *evts):
-    on_contact = handlers.make_on_contact_provided(CIPHER)
     for event in evts:
         async with uow:
-            if isinstance(event, CitizenContactProvidedV1):
-                await on_contact(event, uow)
+            if isinstance(event, CitizenContactProvidedV2):
+                await handlers.on_contact_provided(event, uow)
             else:
                 await handlers.on_complaint_assigned(event, uow)
 
 
-async def dispatch(uow, mailer, now=NOW):
-    async with uow:
-        return await handlers.dispatch_due(uow, mailer, CIPHER, lambda: now, max_attempts=3, limit=10)
+async def dispatch(uow, mailer, now=NOW, lease=timedelta(seconds=60)):
+    return await handlers.dispatch_due(lambda: uow, mailer, CIPHER, lambda: now, max_attempts=3,
+                                       limit=10, lease=lease)
 
 
 async def test_assignment_is_mailed_once_in_the_citizens_language():
@@ -67,6 +67,7 @@ async def test_no_email_address_is_skipped_not_retried():
     assert await dispatch(uow, mailer) == 1
     assert mailer.sent == [] and uow.outbox.events == []
     assert [d.status for d in uow.deliveries.deliveries.values()] == ["skipped"]
+    assert await dispatch(uow, mailer, NOW + timedelta(hours=1)) == 0
 
 
 async def test_smtp_failure_is_retried_later_then_given_up():
@@ -89,3 +90,34 @@ def test_templates_render_in_both_languages():
     for lang, word in (("id", "Nomor lacak"), ("en", "Tracking number")):
         message = render("complaint_assigned", lang, {"tracking_number": "1", "opd_name": "DLH", "name": None})
         assert word in message.body and "DLH" in message.subject
+
+
+async def test_one_bad_delivery_in_a_batch_never_re_sends_the_others():
+    """Regression: one delivery whose contact cannot be opened used to roll back the whole
+    batch, so the others were e-mailed again every poll interval."""
+    uow, mailer = NotifyInMemoryUnitOfWork(), InMemoryMailer()
+    good = [events(email=f"warga{n}@example.id") for n in range(3)]
+    bad_contact, bad_assigned = events(email="rusak@example.id")
+    await feed(uow, *[e for pair in good for e in pair], bad_assigned)
+    async with uow:  # sealed with a key notify does not hold
+        other = PiiCipher(PiiCipher.new_key()).seal({"email": "rusak@example.id"}).decode()
+        await handlers.on_contact_provided(bad_contact.model_copy(update={"sealed_contact": other}), uow)
+    assert await dispatch(uow, mailer) == 4
+    for later in (timedelta(minutes=5), timedelta(hours=2)):
+        await dispatch(uow, mailer, NOW + later)
+    assert sorted(m.to for m in mailer.sent) == [f"warga{n}@example.id" for n in range(3)]
+    statuses = {d.status for d in uow.deliveries.deliveries.values()}
+    assert statuses == {"sent", "failed"}
+    assert len(uow.outbox.events) == 3
+
+
+async def test_a_delivery_not_settled_is_sent_again_after_its_lease_with_the_same_message_id():
+    """A crash between send and settle: nothing was settled, so after the lease the same
+    delivery is claimed again and goes out with the same Message-ID."""
+    uow, mailer = NotifyInMemoryUnitOfWork(), InMemoryMailer()
+    await feed(uow, *events())
+    async with uow:
+        [claimed] = await uow.deliveries.claim_due(NOW, 10, timedelta(seconds=60))
+    assert await dispatch(uow, mailer, NOW + timedelta(seconds=30)) == 0, "leased"
+    assert await dispatch(uow, mailer, NOW + timedelta(seconds=61)) == 1
+    assert [m.message_id for m in mailer.sent] == [claimed.delivery.message_id]

@@ -1,30 +1,33 @@
-"""Idempotent event consumption: decode, dedupe, apply in one transaction, retry, dead-letter.
+"""Idempotent event consumption: decode, dedupe, apply a batch in one transaction, classify
+failures by cause, dead-letter only poison.
 
-For each record: the CloudEvent is decoded and validated (a record that cannot be is poison and
-goes straight to the dead-letter topic); the handler runs inside a unit of work that first claims
-the event id in the inbox, so a redelivery changes nothing; a failure is retried with exponential
-backoff a bounded number of times, then dead-lettered with the reason. Only then does `process`
-return, and only then is the offset committed, so the partition never stalls and nothing is lost.
+A batch (what one poll returned, in partition order) is applied in one unit of work: the inbox
+claims every event id in one statement, each handler runs in record order, the outbox rows are
+written in one statement, one commit. If the batch fails:
+- for a transient cause (database or broker away, failover, timeout, deadlock: backbone.errors)
+  `process_batch` raises, and the Kafka loop hands the records back (seeks to them) and tries
+  again after a backoff: nothing is dead-lettered for the platform's own illness;
+- otherwise the batch is split and each record applied alone, so one poison record cannot
+  stop the others: decoding and validation failures go to the dead-letter topic at once, other
+  failures after bounded retries with backoff, with the reason in the record's headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Awaitable, Callable, Protocol
 
-import asyncpg
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
 from pydantic import ValidationError
-from tenacity import (
-    AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential,
-)
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from backbone import metrics
+from backbone.errors import PermanentError, is_transient
 from backbone.kafka import Publisher, Record
 from contracts.envelope import Envelope, EnvelopeError, from_record
 from contracts.events import Event
@@ -33,22 +36,21 @@ from contracts.lifecycle import TransitionNotAllowed
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
+__all__ = ["ConsumedRecord", "EventConsumer", "Outcome", "PermanentError"]
 
-class PermanentError(Exception):
-    """A handler's way to say: retrying this event cannot succeed."""
-
-
+# Retrying cannot help: straight to the dead-letter topic.
 NOT_RETRYABLE: tuple[type[BaseException], ...] = (
     EnvelopeError, ValidationError, TransitionNotAllowed, PermanentError,
 )
 
 
-# The platform itself is unwell (database or broker unreachable): dead-lettering would empty the
-# topic into the DLQ, so the record is handed back to Kafka (nack) and read again later.
-INFRASTRUCTURE: tuple[type[BaseException], ...] = (
-    OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-)
+def describe(exc: BaseException) -> str:
+    """Why a record failed, without echoing its content (it may hold personal data)."""
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(body)'}: {e['msg']}"
+                             for e in exc.errors(include_input=False, include_url=False))
+        return f"ValidationError: {problems}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Outcome(StrEnum):
@@ -69,7 +71,7 @@ class ConsumedRecord:
 
     @classmethod
     def of(cls, raw: Any) -> "ConsumedRecord":
-        """From an aiokafka ConsumerRecord (what FastStream hands over as raw_message)."""
+        """From an aiokafka ConsumerRecord."""
         return cls(raw.topic, raw.partition, raw.offset, raw.key, raw.value, list(raw.headers or ()))
 
     def header(self, name: str) -> str | None:
@@ -109,72 +111,104 @@ class EventConsumer:
         return sorted(self._handlers)
 
     async def process(self, record: ConsumedRecord) -> Outcome:
-        ce_type = record.header("ce_type")
-        if ce_type is not None and ce_type not in self._handlers:
-            return Outcome.IGNORED
+        """One record alone (a batch of one)."""
+        return (await self.process_batch([record]))[0]
+
+    async def process_batch(self, records: list[ConsumedRecord]) -> list[Outcome]:
+        """Apply `records` (partition order kept); raises only for a transient cause."""
+        outcomes: list[Outcome | None] = [None] * len(records)
+        decoded: list[tuple[int, ConsumedRecord, Envelope]] = []
+        for i, record in enumerate(records):
+            ce_type = record.header("ce_type")
+            if ce_type is not None and ce_type not in self._handlers:
+                outcomes[i] = Outcome.IGNORED
+                continue
+            try:
+                decoded.append((i, record, from_record(record.key, record.value, record.headers)))
+            except EnvelopeError as exc:
+                await self._dead_letter(record, exc, attempts=1)
+                outcomes[i] = Outcome.DEAD_LETTERED
+        if decoded:
+            try:
+                for i, outcome in zip([i for i, _, _ in decoded], await self._apply(decoded)):
+                    outcomes[i] = outcome
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                if len(decoded) > 1:
+                    log.warning("batch failed; applying its records one by one",
+                                extra={"error": type(exc).__name__, "records": len(decoded)})
+                for i, record, envelope in decoded:
+                    outcomes[i] = await self._apply_alone(record, envelope, first_error=(
+                        exc if len(decoded) == 1 else None))
+        metrics.CONSUMER_BATCH.labels(self.name).observe(len(records))
+        done = [o or Outcome.IGNORED for o in outcomes]
+        for record, outcome in zip(records, done):
+            metrics.CONSUMED.labels(self.name, record.topic, outcome.value).inc()
+        return done
+
+    async def _apply(self, items: list[tuple[int, ConsumedRecord, Envelope]]) -> list[Outcome]:
+        """All of `items` in one transaction; duplicates (even within the batch) change nothing."""
+        outcomes: list[Outcome] = []
+        async with self._uow_factory() as uow:
+            fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items])
+            for _, record, envelope in items:
+                if envelope.id not in fresh:
+                    outcomes.append(Outcome.DUPLICATE)
+                    continue
+                fresh.discard(envelope.id)
+                with self._span(record, envelope):
+                    await self._handlers[envelope.type][1](envelope.event, uow)
+                outcomes.append(Outcome.APPLIED)
+        log.debug("batch applied", extra={"records": len(items), "consumer": self.name})
+        return outcomes
+
+    async def _apply_alone(self, record: ConsumedRecord, envelope: Envelope,
+                           first_error: Exception | None) -> Outcome:
+        """Bounded retries for one record (`first_error`: its batch of one already failed once,
+        which counts as the first attempt); poison goes to the dead-letter topic."""
+        done = 0 if first_error is None else 1
+        if isinstance(first_error, NOT_RETRYABLE) or done >= self._max_attempts:
+            await self._dead_letter(record, first_error, attempts=done)
+            return Outcome.DEAD_LETTERED
+        attempts = done
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._max_attempts - done), wait=self._wait, reraise=True,
+                retry=retry_if_exception(lambda e: not isinstance(e, NOT_RETRYABLE)
+                                         and not is_transient(e)),
+            ):
+                with attempt:
+                    attempts = done + attempt.retry_state.attempt_number
+                    return (await self._apply([(0, record, envelope)]))[0]
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            await self._dead_letter(record, exc, attempts=attempts)
+            return Outcome.DEAD_LETTERED
+        raise AssertionError("unreachable: AsyncRetrying either returns or raises")
+
+    def _span(self, record: ConsumedRecord, envelope: Envelope):
         parent = propagate.extract({k: v for k in ("traceparent", "tracestate")
                                     if (v := record.header(k)) is not None})
-        with tracer.start_as_current_span(
+        return tracer.start_as_current_span(
             f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka", "messaging.consumer.group.name": self.name,
                 "messaging.destination.name": record.topic,
                 "messaging.kafka.offset": record.offset,
                 "messaging.destination.partition.id": str(record.partition),
-                "cloudevents.event_type": ce_type or "", "cloudevents.event_id": record.header("ce_id") or "",
+                "cloudevents.event_type": envelope.type, "cloudevents.event_id": envelope.id,
             },
-        ) as span:
-            outcome = await self._process(record, span)
-            span.set_attribute("outcome", outcome.value)
-            return outcome
-
-    async def _process(self, record: ConsumedRecord, span: trace.Span) -> Outcome:
-        try:
-            envelope = from_record(record.key, record.value, record.headers)
-        except EnvelopeError as exc:
-            await self._dead_letter(record, exc, attempts=1)
-            span.set_status(Status(StatusCode.ERROR, str(exc)))
-            return Outcome.DEAD_LETTERED
-        _, handler = self._handlers[envelope.type]
-        attempts = 0
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self._max_attempts), wait=self._wait,
-                retry=retry_if_not_exception_type(NOT_RETRYABLE + INFRASTRUCTURE), reraise=True,
-            ):
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    return await self._apply(envelope, handler)
-        except INFRASTRUCTURE as exc:
-            span.record_exception(exc)
-            log.warning("infrastructure unavailable; record goes back to Kafka",
-                        extra={"error": repr(exc), "topic": record.topic, "offset": record.offset})
-            await asyncio.sleep(self._wait.max)
-            raise
-        except Exception as exc:
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, str(exc)))
-            await self._dead_letter(record, exc, attempts=attempts)
-            return Outcome.DEAD_LETTERED
-        raise AssertionError("unreachable: AsyncRetrying either returns or raises")
-
-    async def _apply(self, envelope: Envelope, handler: Handler) -> Outcome:
-        async with self._uow_factory() as uow:
-            if not await uow.inbox.claim(self.name, envelope.id):
-                return Outcome.DUPLICATE
-            await handler(envelope.event, uow)
-        log.info("event applied", extra={
-            "event_type": envelope.type, "event_id": envelope.id,
-            "complaint_id": envelope.key,
-        })
-        return Outcome.APPLIED
+        )
 
     async def _dead_letter(self, record: ConsumedRecord, exc: BaseException, attempts: int) -> None:
-        """Publish the original record with why it failed; raises if Kafka refuses (no ack then)."""
-        reason = f"{type(exc).__name__}: {exc}"[:4000]
+        """Publish the original record with why it failed; raises if Kafka refuses (then the
+        loop hands the record back and it is tried again: a DLQ outage loses nothing)."""
+        reason = describe(exc)[:4000]
         headers = list(record.headers) + [
             ("dlq_reason", reason.encode()),
-            ("dlq_exception", "".join(traceback.format_exception_only(exc)).strip()[:4000].encode()),
+            ("dlq_exception", type(exc).__module__.encode() + b"." + type(exc).__qualname__.encode()),
             ("dlq_consumer", self.name.encode()),
             ("dlq_topic", record.topic.encode()),
             ("dlq_partition", str(record.partition).encode()),
@@ -182,9 +216,11 @@ class EventConsumer:
             ("dlq_attempts", str(attempts).encode()),
             ("dlq_failed_at", datetime.now(timezone.utc).isoformat().encode()),
         ]
-        await self._dead_letters.send_all(
-            [Record(self._dlq_topic, record.key, record.value or b"", headers)]
-        )
+        with tracer.start_as_current_span("dead-letter") as span:
+            span.set_status(Status(StatusCode.ERROR, reason[:200]))
+            await asyncio.wait_for(self._dead_letters.send_all(
+                [Record(self._dlq_topic, record.key, record.value or b"", headers)]), 30)
+        metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.error("record dead-lettered", extra={
             "reason": reason, "topic": record.topic, "partition": record.partition,
             "offset": record.offset, "attempts": attempts,

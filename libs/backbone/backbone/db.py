@@ -1,5 +1,16 @@
 """PostgreSQL for a service: one schema it owns, a pool bound to it, migrations applied at start.
 
+Every connection carries timeouts, so no loop or request can wait forever on a database that
+is gone or a lock that is never released: connect and pool acquire (`connect_timeout`), each
+command (`command_timeout`, client side), `statement_timeout`, `lock_timeout` and
+`idle_in_transaction_session_timeout` (server side). An exceeded timeout is a transient error
+(backbone.errors): retried, never dead-lettered.
+
+Advisory locks use PostgreSQL's two-key form with a namespace per purpose (`LockSpace`). The
+two-key space never overlaps the one-key space, and each purpose has its own first key, so a
+client-chosen string (an Idempotency-Key) can only ever collide with another of its kind, never
+with the relay's or the migrations' locks.
+
 Migrations are plain numbered SQL files per service, applied in order under an advisory lock so
 that several replicas starting together apply each file once. (A library such as yoyo or alembic
 would bring a second, synchronous driver or SQLAlchemy for what is thirty lines on asyncpg.)
@@ -7,23 +18,74 @@ would bring a second, synchronous driver or SQLAlchemy for what is thirty lines 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import IntEnum
 from importlib import resources
 from importlib.abc import Traversable
 
 import asyncpg
 
 
-async def create_pool(dsn: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
-    """Create the schema if needed and return a pool whose search_path is that schema."""
-    conn = await asyncpg.connect(dsn)
+class LockSpace(IntEnum):
+    """First key of every advisory lock the platform takes; the second is hashtext(name)."""
+
+    MIGRATIONS = 1
+    OUTBOX_RELAY = 2
+    IDEMPOTENCY_KEY = 3
+
+
+@dataclass(frozen=True)
+class DbTimeouts:
+    connect: float = 5.0              # TCP connect and pool acquire, seconds
+    command: float = 15.0             # client side, per command
+    statement_ms: int = 10_000        # server side
+    lock_ms: int = 5_000
+    idle_in_transaction_ms: int = 30_000
+
+
+def _server_settings(schema: str, name: str, t: DbTimeouts) -> dict[str, str]:
+    return {
+        "search_path": schema, "application_name": name[:63],
+        "statement_timeout": str(t.statement_ms), "lock_timeout": str(t.lock_ms),
+        "idle_in_transaction_session_timeout": str(t.idle_in_transaction_ms),
+    }
+
+
+async def ensure_schema(dsn: str, schema: str, timeouts: DbTimeouts = DbTimeouts()) -> None:
+    conn = await asyncpg.connect(dsn, timeout=timeouts.connect)
     try:
         await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     finally:
         await conn.close()
+
+
+async def create_pool(dsn: str, schema: str, max_size: int = 10,
+                      timeouts: DbTimeouts = DbTimeouts()) -> asyncpg.Pool:
+    """Create the schema if needed and return a pool whose search_path is that schema.
+
+    The pool starts empty and connects lazily, so a service can start its HTTP side and report
+    "not ready" while the database is still away, instead of crashing at start."""
+    await ensure_schema(dsn, schema, timeouts)
     return await asyncpg.create_pool(
-        dsn, min_size=1, max_size=max_size,
-        server_settings={"search_path": schema, "application_name": schema},
+        dsn, min_size=0, max_size=max_size, timeout=timeouts.connect,
+        command_timeout=timeouts.command, max_inactive_connection_lifetime=60,
+        server_settings=_server_settings(schema, schema, timeouts),
     )
+
+
+async def connect(dsn: str, schema: str, name: str,
+                  timeouts: DbTimeouts = DbTimeouts()) -> asyncpg.Connection:
+    """A dedicated connection (not from the pool) for a loop that holds a session lock or
+    LISTENs: when the database restarts the loop drops it and connects anew."""
+    return await asyncpg.connect(
+        dsn, timeout=timeouts.connect, command_timeout=timeouts.command,
+        server_settings=_server_settings(schema, name, timeouts),
+    )
+
+
+def notify_channel(purpose: str, schema: str) -> str:
+    """One LISTEN/NOTIFY channel per purpose and schema: a commit wakes only its own loop."""
+    return f"{purpose}:{schema}"[:63]
 
 
 def _sql_files(folder: Traversable) -> list[Traversable]:
@@ -35,7 +97,10 @@ async def apply_migrations(pool: asyncpg.Pool, schema: str, *packages: str) -> l
     applied: list[str] = []
     async with pool.acquire() as conn:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+            # DDL on a busy table may wait for locks longer than the service's default.
+            await conn.execute("SET LOCAL lock_timeout = '60s'; SET LOCAL statement_timeout = 0")
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                               LockSpace.MIGRATIONS, schema)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"

@@ -13,6 +13,9 @@ class Inbox(Protocol):
     async def claim(self, consumer: str, event_id: str) -> bool:
         """True the first time; False if this consumer already applied the event."""
 
+    async def claim_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """The ids of `event_ids` claimed now (not applied before), in one round trip."""
+
 
 class PgInbox:
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -25,6 +28,14 @@ class PgInbox:
             consumer, event_id,
         )
         return bool(inserted)
+
+    async def claim_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        rows = await self._conn.fetch(
+            "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])"
+            " ON CONFLICT DO NOTHING RETURNING event_id",
+            consumer, event_ids,
+        )
+        return {r["event_id"] for r in rows}
 
 
 class InMemoryInbox:
@@ -40,6 +51,9 @@ class InMemoryInbox:
             return False
         self.staged.add(key)
         return True
+
+    async def claim_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        return {event_id for event_id in event_ids if await self.claim(consumer, event_id)}
 
     def commit(self) -> None:
         self.applied |= self.staged

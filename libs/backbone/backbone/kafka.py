@@ -1,18 +1,21 @@
 """Kafka plumbing shared by every service: the one idempotent producer, and topic creation.
 
-The producer is used directly (aiokafka) by the outbox relay and the dead-letter path; FastStream
-handles consumption. Idempotence implies acks=all, so a record the relay marks as sent is on
-every in-sync replica and never duplicated by a producer retry.
+The producer (aiokafka) serves the outbox relay and the dead-letter path; consumption lives in
+consumer_loop. Idempotence implies acks=all, so a record the relay marks as sent is on every
+in-sync replica and never duplicated by a producer retry. `send_each` tells, per record, whether
+it was taken, can never be taken (`Unpublishable`), or failed for a cause that passes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -29,18 +32,39 @@ class Record:
     headers: list[tuple[str, bytes]]
 
 
+class Unpublishable(Exception):
+    """Kafka can never take this record (too large, no such topic, refused): retrying is
+    pointless, and waiting for it would hold up every record behind it."""
+
+
+# Errors for which the same record will be refused again, however long one waits.
+_NEVER: tuple[type[BaseException], ...] = (
+    kafka_errors.MessageSizeTooLargeError, kafka_errors.RecordListTooLargeError,
+    kafka_errors.InvalidTopicError, kafka_errors.TopicAuthorizationFailedError,
+    kafka_errors.UnsupportedVersionError, kafka_errors.CorruptRecordException,
+    kafka_errors.PolicyViolationError,
+) + tuple(e for e in (getattr(kafka_errors, "RecordTooLargeError", None),) if e)
+
+
 class Publisher(Protocol):
     async def send_all(self, records: list[Record]) -> None:
         """Send in order; return only when every record is acknowledged, else raise."""
 
+    async def send_each(self, records: list[Record]) -> list[BaseException | None]:
+        """Send in order; per record None (acknowledged), Unpublishable, or a transient error."""
+
 
 class KafkaPublisher:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str, send_timeout: float = 30) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._client_id = client_id
+        self._send_timeout = send_timeout
         self._producer: AIOKafkaProducer | None = None
+        self._known_topics: set[str] = set()
 
     async def start(self) -> None:
+        """Connect; a broker that is away now is not fatal: sends fail (transiently) until it
+        is back, and the relay keeps the rows meanwhile."""
         # Created here, not in __init__: aiokafka binds to the running event loop.
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap_servers,
@@ -48,12 +72,25 @@ class KafkaPublisher:
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
+            request_timeout_ms=15_000,
+            retry_backoff_ms=200,
+            metadata_max_age_ms=30_000,
+            max_batch_size=256 * 1024,
         )
-        await self._producer.start()
+        try:
+            await asyncio.wait_for(self._producer.start(), 20)
+        except Exception as exc:
+            log.warning("kafka producer not connected yet", extra={"error": repr(exc)})
+
+    async def restart(self) -> None:
+        """A fresh producer (new connection, new producer id) after a broker restart."""
+        await self.stop()
+        await self.start()
 
     async def stop(self) -> None:
         if self._producer is not None:
-            await self._producer.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._producer.stop(), 10)
 
     async def ping(self, timeout: float = 2) -> bool:
         """True when the cluster answers a metadata request."""
@@ -65,35 +102,85 @@ class KafkaPublisher:
             return False
         return bool(metadata.brokers())
 
+    async def _missing_topics(self, topics: set[str]) -> set[str]:
+        """Topics the cluster says do not exist (it answered); raises if it does not answer."""
+        unknown = topics - self._known_topics
+        if not unknown:
+            return set()
+        assert self._producer is not None
+        metadata = await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 10)
+        if not metadata.brokers():
+            raise kafka_errors.KafkaConnectionError("no broker answered")
+        present = set(metadata.topics())
+        self._known_topics |= unknown & present
+        return unknown - present
+
+    async def send_each(self, records: list[Record]) -> list[BaseException | None]:
+        if self._producer is None:
+            raise kafka_errors.KafkaConnectionError("publisher not started")
+        missing = await self._missing_topics({r.topic for r in records})
+        results: list[BaseException | None] = [None] * len(records)
+        futures: list[tuple[int, asyncio.Future]] = []
+        for i, r in enumerate(records):
+            if r.topic in missing:
+                results[i] = Unpublishable(f"topic {r.topic} does not exist")
+                continue
+            try:
+                futures.append((i, await asyncio.wait_for(self._producer.send(
+                    r.topic, r.value, key=r.key, headers=r.headers), self._send_timeout)))
+            except _NEVER as exc:
+                results[i] = Unpublishable(f"{type(exc).__name__}: {exc}")
+        if futures:
+            done = await asyncio.wait_for(asyncio.gather(*(f for _, f in futures),
+                                                         return_exceptions=True),
+                                          self._send_timeout)
+            for (i, _), outcome in zip(futures, done):
+                if isinstance(outcome, _NEVER):
+                    results[i] = Unpublishable(f"{type(outcome).__name__}: {outcome}")
+                elif isinstance(outcome, BaseException):
+                    results[i] = outcome
+        return results
+
     async def send_all(self, records: list[Record]) -> None:
-        assert self._producer is not None, "publisher not started"
-        futures = [
-            await self._producer.send(r.topic, r.value, key=r.key, headers=r.headers)
-            for r in records
-        ]
-        await asyncio.gather(*futures)
+        for outcome in await self.send_each(records):
+            if outcome is not None:
+                raise outcome
 
 
 class InMemoryPublisher:
-    """Twin of KafkaPublisher; `fail_next` makes the next send raise, as a broker outage would."""
+    """Twin of KafkaPublisher; `fail_next` makes the next send raise, as a broker outage would,
+    and a topic in `refused_topics` is refused for good, as a missing topic would be."""
 
     def __init__(self) -> None:
         self.sent: list[Record] = []
         self.fail_next = False
+        self.refused_topics: set[str] = set()
 
-    async def send_all(self, records: list[Record]) -> None:
+    async def send_each(self, records: list[Record]) -> list[BaseException | None]:
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("broker unavailable")
-        self.sent.extend(records)
+        results: list[BaseException | None] = []
+        for r in records:
+            if r.topic in self.refused_topics:
+                results.append(Unpublishable(f"topic {r.topic} does not exist"))
+            else:
+                self.sent.append(r)
+                results.append(None)
+        return results
+
+    async def send_all(self, records: list[Record]) -> None:
+        for outcome in await self.send_each(records):
+            if outcome is not None:
+                raise outcome
 
 
 async def ensure_topics(
     bootstrap_servers: str, topics: Iterable[Topic], prefix: str, replication_factor: int
 ) -> None:
     """Create the topics a service reads or writes, if missing (idempotent, safe to race)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15_000)
+    await asyncio.wait_for(admin.start(), 20)
     try:
         existing = set(await admin.list_topics())
         missing = [

@@ -2,7 +2,9 @@
 describes, so a committed change always gets its event and a rolled-back one never does.
 
 `Outbox` is the small interface handlers see; `PgOutbox` writes rows on the handler's
-connection; `InMemoryOutbox` is its twin for unit tests.
+connection; `InMemoryOutbox` is its twin for unit tests. PgOutbox keeps what a transaction
+records and writes it in one statement just before commit (with the NOTIFY that wakes this
+schema's relay), so a batch of a hundred events costs one round trip, not a hundred and one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from opentelemetry import propagate
 from contracts.envelope import Envelope, to_record, wrap
 from contracts.events import TOPIC_OF, Event
 
-NOTIFY_CHANNEL = "outbox_new"
+OUTBOX_CHANNEL = "outbox"
 
 
 @dataclass(frozen=True)
@@ -49,27 +51,36 @@ class Outbox(Protocol):
 
 
 class PgOutbox:
-    """Writes outbox rows on the caller's connection, inside the caller's transaction."""
+    """Stages outbox rows for the caller's transaction; `flush` writes them before commit."""
 
-    def __init__(self, conn: asyncpg.Connection, source: str, topic_prefix: str) -> None:
+    def __init__(self, conn: asyncpg.Connection, source: str, topic_prefix: str,
+                 channel: str) -> None:
         self._conn = conn
         self._source = source
         self._prefix = topic_prefix
-        self._notified = False
+        self._channel = channel
+        self._rows: list[OutboxRecord] = []
 
     async def record(self, event: Event) -> Envelope:
         row, envelope = stage(event, self._source, self._prefix)
-        await self._conn.execute(
-            "INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
-            row.event_id, row.topic, row.key, row.value,
-            json.dumps([[name, value.decode()] for name, value in row.headers]),
-            row.traceparent,
-        )
-        if not self._notified:  # delivered at commit: wakes the relay without polling
-            await self._conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-            self._notified = True
+        self._rows.append(row)
         return envelope
+
+    async def flush(self) -> None:
+        """Write every staged row and wake the relay (NOTIFY is delivered at commit)."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        await self._conn.execute(
+            "WITH written AS (INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[],"
+            " $6::text[]) RETURNING 1)"
+            " SELECT pg_notify($7, count(*)::text) FROM written",
+            [r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows],
+            [r.value for r in rows],
+            [json.dumps([[name, value.decode()] for name, value in r.headers]) for r in rows],
+            [r.traceparent for r in rows], self._channel,
+        )
 
 
 class InMemoryOutbox:

@@ -1,15 +1,24 @@
 """The outbox relay: publishes committed outbox rows to Kafka in commit order, then marks them.
 
-One relay per service schema publishes at a time (a session advisory lock), so one complaint's
-events keep their order even with several replicas. A crash between send and mark re-sends a
-row; consumers drop the duplicate by event id. New rows wake the relay through LISTEN/NOTIFY;
-a poll interval bounds the wait if a notification is missed.
+One relay per service schema publishes at a time (a session advisory lock in the relay's lock
+space), so one complaint's events keep their order even with several replicas. A crash
+between send and mark re-sends a row; consumers drop the duplicate by event id. New rows wake
+the relay through this schema's own LISTEN/NOTIFY channel; a poll interval bounds the wait if
+a notification is missed.
+
+It holds a dedicated connection, not a pooled one: the session lock and the LISTEN live on it,
+and when the database restarts the relay drops it and connects anew (a pooled connection once
+kept failing with "released back to the pool" after a restart, and the relay never published
+again). Failures are told apart by cause:
+- database gone: reconnect with backoff;
+- Kafka away or slow: keep the rows, try again after a backoff (and with a fresh producer when
+  it lasts), the database side stays healthy;
+- a row Kafka can never take (too large, no such topic, refused): quarantined with its reason
+  and counted, and the rows behind it flow on.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -17,104 +26,158 @@ import time
 import asyncpg
 from opentelemetry import propagate, trace
 
-from backbone.kafka import Publisher, Record
-from backbone.outbox import NOTIFY_CHANNEL
+from backbone import metrics
+from backbone.db import DbTimeouts, LockSpace, connect, notify_channel
+from backbone.kafka import KafkaPublisher, Publisher, Record, Unpublishable
+from backbone.loops import SupervisedLoop
+from backbone.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-PURGE_EVERY_SECONDS = 3600
 
 
-class OutboxRelay:
+class KafkaUnavailable(Exception):
+    """Publishing failed for a cause that passes (the cause is chained); the rows stay."""
+
+
+class OutboxRelay(SupervisedLoop):
     def __init__(
-        self, pool: asyncpg.Pool, publisher: Publisher, schema: str,
-        batch_size: int = 200, poll_interval: float = 1.0,
+        self, dsn: str, schema: str, publisher: Publisher, *, service: str | None = None,
+        batch_size: int = 500, poll_interval: float = 1.0, backoff_max: float = 5.0,
+        timeouts: DbTimeouts = DbTimeouts(), kafka_required_for_health: bool = True,
     ) -> None:
-        self._pool = pool
+        super().__init__("relay", service or schema)
+        self._dsn = dsn
+        self._schema = schema
         self._publisher = publisher
-        self._lock_key = f"outbox-relay:{schema}"
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._stopping = False
+        self._backoff_max = backoff_max
+        self._timeouts = timeouts
+        self._kafka_required = kafka_required_for_health
+        self._channel = notify_channel(OUTBOX_CHANNEL, schema)
         self.published = 0
-        self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        self.leading = False
+        self._kafka_failing_since: float | None = None
+        self._next_stats = 0.0
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping:
+    async def run(self) -> None:
+        backoff = 0.2
+        while not self.stopping:
+            conn: asyncpg.Connection | None = None
             try:
-                async with self._pool.acquire() as conn:
-                    await self._lead(conn)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database gone, connection broken: never let the relay die
-                log.warning("outbox relay interrupted, retrying", extra={"error": repr(exc)})
-                await self._sleep(self._poll_interval)
+                conn = await connect(self._dsn, self._schema, f"{self._schema}-relay", self._timeouts)
+                backoff = 0.2
+                await self._lead(conn)
+            except Exception as exc:  # database gone, connection broken: reconnect
+                self.leading = False
+                self.report(False, f"database unavailable: {type(exc).__name__}")
+                log.warning("outbox relay lost its database connection; reconnecting",
+                            extra={"error": repr(exc)})
+            finally:
+                if conn is not None:
+                    conn.terminate()
+            if not self.stopping:
+                await self.pause(backoff)
+                backoff = min(backoff * 2, self._backoff_max)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         """Hold the leader lock on this connection and publish until stopped."""
-        while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key):
-            if self._stopping:
+        while not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))",
+                                      LockSpace.OUTBOX_RELAY, self._schema):
+            self.report(True, "standby: another replica's relay leads")
+            if self.stopping:
                 return
-            await self._sleep(self._poll_interval)
-        await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        try:
-            while not self._stopping:
-                self._wake.clear()
-                try:
-                    sent = await self.publish_batch(conn)
-                except Exception as exc:  # Kafka down: keep rows, try again later
-                    log.warning("outbox publish failed, will retry", extra={"error": repr(exc)})
-                    sent = 0
-                if sent < self._batch_size:
-                    await self._purge_when_due(conn)
-                    await self._sleep(self._poll_interval)
-            await self.publish_batch(conn)  # a last flush on a graceful stop
-        finally:
-            await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", self._lock_key)
+            await self.pause(self._poll_interval)
+        self.leading = True
+        await conn.add_listener(self._channel, self._on_notify)
+        while not self.stopping:
+            sent = await self._turn(conn)
+            if sent < self._batch_size:
+                await self.pause(self._poll_interval if self._kafka_failing_since is None
+                                 else min(self._backoff_max, self._poll_interval * 2))
+        await self._turn(conn)  # a last flush on a graceful stop
 
-    async def _purge_when_due(self, conn: asyncpg.Connection) -> None:
-        if time.monotonic() >= self._next_purge:
-            self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-            deleted = await purge_published(conn)
-            log.info("outbox purged", extra={"rows": deleted})
+    async def _turn(self, conn: asyncpg.Connection) -> int:
+        """One batch; database errors propagate (reconnect), Kafka errors are absorbed here."""
+        self.beat()
+        try:
+            sent = await self.publish_batch(conn)
+        except KafkaUnavailable as exc:  # the rows stay, nothing is lost
+            await self._kafka_failed(exc.__cause__ or exc)
+            sent = 0
+        else:
+            if self._kafka_failing_since is not None:
+                log.info("outbox relay publishing again")
+            self._kafka_failing_since = None
+            self.report(True)
+        await self._stats(conn)
+        return sent
+
+    async def _kafka_failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if self._kafka_failing_since is None:
+            self._kafka_failing_since = now
+            log.warning("outbox publish failed, rows kept for retry", extra={"error": repr(exc)})
+        self.report(not self._kafka_required, f"kafka unavailable: {type(exc).__name__}")
+        if now - self._kafka_failing_since > 15 and isinstance(self._publisher, KafkaPublisher):
+            self._kafka_failing_since = now  # at most one fresh producer per 15 s
+            log.warning("outbox relay starting a fresh Kafka producer")
+            await self._publisher.restart()
 
     def _on_notify(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+        self.wake()
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
-        """Publish the oldest unpublished rows, in id order; returns how many."""
+        """Publish the oldest pending rows, in id order; returns how many were settled."""
         rows = await conn.fetch(
             "SELECT id, topic, key, value, headers, traceparent FROM outbox"
-            " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            " WHERE published_at IS NULL AND quarantined_at IS NULL ORDER BY id LIMIT $1",
             self._batch_size,
         )
         if not rows:
             return 0
-        records = [self._to_record(row) for row in rows]
-        await self._publisher.send_all(records)
+        try:
+            outcomes = await self._publisher.send_each([self._to_record(row) for row in rows])
+        except Exception as exc:
+            raise KafkaUnavailable() from exc
+        sent = [row["id"] for row, err in zip(rows, outcomes) if err is None]
+        refused = [(row, err) for row, err in zip(rows, outcomes) if isinstance(err, Unpublishable)]
+        if sent:
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", sent)
+            self.published += len(sent)
+            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(sent))
+        if refused:
+            await self._quarantine(conn, refused)
+        failed = [err for err in outcomes if err is not None and not isinstance(err, Unpublishable)]
+        if failed:
+            raise KafkaUnavailable() from failed[0]
+        return len(sent) + len(refused)
+
+    async def _quarantine(self, conn: asyncpg.Connection, refused: list) -> None:
         await conn.execute(
-            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-            [row["id"] for row in rows],
-        )
-        self.published += len(rows)
-        return len(rows)
+            "UPDATE outbox SET quarantined_at = now(), quarantine_reason = r.reason"
+            " FROM unnest($1::bigint[], $2::text[]) AS r(id, reason) WHERE outbox.id = r.id",
+            [row["id"] for row, _ in refused], [str(err)[:1000] for _, err in refused])
+        for row, err in refused:
+            metrics.OUTBOX_QUARANTINED_TOTAL.labels(self.service, row["topic"]).inc()
+            log.error("outbox row quarantined: Kafka can never take it",
+                      extra={"outbox_id": row["id"], "topic": row["topic"], "reason": str(err)[:300]})
+
+    async def _stats(self, conn: asyncpg.Connection) -> None:
+        """Backlog, oldest age and quarantine size for /metrics, every few seconds."""
+        if time.monotonic() < self._next_stats:
+            return
+        self._next_stats = time.monotonic() + 5
+        row = await conn.fetchrow(
+            "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL AND quarantined_at IS NULL) AS backlog,"
+            " (SELECT extract(epoch FROM now() - created_at) FROM outbox WHERE published_at IS NULL"
+            "  AND quarantined_at IS NULL ORDER BY id LIMIT 1) AS oldest,"
+            " (SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL) AS quarantined")
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(row["backlog"])
+        metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(float(row["oldest"] or 0))
+        metrics.OUTBOX_QUARANTINED.labels(self.service).set(row["quarantined"])
 
     @staticmethod
     def _to_record(row: asyncpg.Record) -> Record:
@@ -130,12 +193,3 @@ class OutboxRelay:
         headers = [h for h in headers if h[0] not in carrier]
         headers += [(name, value.encode()) for name, value in carrier.items()]
         return Record(row["topic"], row["key"], row["value"], headers)
-
-
-async def purge_published(conn: asyncpg.Connection, older_than_hours: int = 72) -> int:
-    """Delete rows published long ago; the outbox is a queue, not an archive."""
-    result = await conn.execute(
-        "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)",
-        older_than_hours,
-    )
-    return int(result.split()[-1])

@@ -1,8 +1,17 @@
 """One bootstrap for every service: the process-wide pieces, started and stopped in order.
 
-Start: database pool and migrations, topics, the producer, the outbox relay, then the
-subscribers; only then is the service ready. Stop (SIGTERM, via uvicorn's lifespan): not ready,
-subscribers drain their in-flight record and commit, the relay flushes, connections close.
+Start: database pool and migrations, topics, the producer, then the supervised loops (outbox
+relay, Kafka consumer, housekeeping, and the service's own such as notify's dispatcher) under a
+watchdog; only then is the service ready. Stop (SIGTERM, via uvicorn's lifespan): not ready,
+the consumer finishes its batch and commits, the other loops finish their turn, the relay
+flushes, connections close.
+
+Health, for operators and Kubernetes alike:
+- `/readyz` says whether the service can do its work now: database answering, every loop
+  healthy, Kafka reachable (intake excepted: it accepts complaints while Kafka is away, because
+  the outbox holds them);
+- `/livez` (and `/healthz`) fails when a loop is wedged beyond what the watchdog could mend;
+- `/metrics` is the Prometheus exposition.
 Each service supplies its unit of work, handlers, topics and HTTP routes; nothing else differs.
 """
 
@@ -11,22 +20,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from backbone.consumer import ConsumedRecord, EventConsumer
-from backbone.db import apply_migrations, create_pool
+from backbone import metrics
+from backbone.consumer import EventConsumer
+from backbone.consumer_loop import KafkaConsumerLoop
+from backbone.db import DbTimeouts, apply_migrations, create_pool
+from backbone.errors import is_transient
 from backbone.kafka import KafkaPublisher, ensure_topics
+from backbone.loops import SupervisedLoop, Watchdog
 from backbone.relay import OutboxRelay
+from backbone.retention import Housekeeper, Retention
 from backbone.settings import ServiceSettings
 from contracts.topics import Topic, dead_letter_topic
 
@@ -42,6 +56,8 @@ class Runtime:
         self, settings: ServiceSettings, *, migrations: str,
         consumes: Sequence[Topic], produces: Sequence[Topic],
         uow_factory: Callable[[asyncpg.Pool, ServiceSettings], Callable[[], Any]],
+        retention: Sequence[Retention] = (),
+        ready_without_kafka: bool = False,
     ) -> None:
         self.settings = settings
         self.name = settings.service_name
@@ -50,10 +66,22 @@ class Runtime:
         self._dlq = dead_letter_topic(self.name)
         self._produces = list(produces) + ([self._dlq] if consumes else [])
         self._uow_builder = uow_factory
-        self.ready = False
+        self._ready_without_kafka = ready_without_kafka
+        self._retention = [
+            Retention("outbox", "published_at", timedelta(hours=settings.outbox_retention_hours)),
+            Retention("inbox", "applied_at", timedelta(days=settings.inbox_retention_days)),
+            *retention,
+        ]
+        self.timeouts = DbTimeouts(
+            connect=settings.db_connect_timeout, command=settings.db_command_timeout,
+            statement_ms=settings.db_statement_timeout_ms, lock_ms=settings.db_lock_timeout_ms)
+        self.started = False
         self.pool: asyncpg.Pool | None = None
         self.publisher = KafkaPublisher(settings.kafka_bootstrap_servers, client_id=self.name)
         self.relay: OutboxRelay | None = None
+        self.loops: list[SupervisedLoop] = []
+        self._extra_loops: list[Callable[["Runtime"], SupervisedLoop]] = []
+        self.watchdog: Watchdog | None = None
         self.on_started: list[Hook] = []
         self.on_stopping: list[Hook] = []
         self.consumer = EventConsumer(
@@ -63,98 +91,162 @@ class Runtime:
             backoff_initial=settings.consumer_backoff_initial,
             backoff_max=settings.consumer_backoff_max,
         )
-        self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers, client_id=self.name, consumer_only=True,
-            logger=logging.getLogger(f"{self.name}.broker"), log_level=logging.DEBUG,
-            graceful_timeout=15.0,
-        )
-        if consumes:
-            self._subscribe()
 
     def unit_of_work(self) -> Any:
         assert self.pool is not None, "unit of work requested before start"
         return self._uow_builder(self.pool, self.settings)
 
-    def _subscribe(self) -> None:
-        prefix = self.settings.topic_prefix
-        consumer = self.consumer
+    def add_loop(self, build: Callable[["Runtime"], SupervisedLoop]) -> None:
+        """A service's own loop (e.g. notify's dispatcher), built at start, supervised alike."""
+        self._extra_loops.append(build)
 
-        async def on_record(message: KafkaMessage) -> None:
-            await consumer.process(ConsumedRecord.of(message.raw_message))
-
-        async def keep_bytes(message: Any) -> bytes:
-            """The body stays bytes: decoding is the consumer's job, so poison reaches the DLQ."""
-            return message.body
-
-        self.broker.subscriber(
-            *[t.name(prefix) for t in self._consumes],
-            group_id=f"{prefix}{self.name}",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            decoder=keep_bytes,
-            title=f"{self.name} consumer",
-        )(on_record)
+    async def _until_available(self, what: str, action: Callable[[], Awaitable[Any]]) -> Any:
+        """Start-up waits (bounded) for a database or broker that is still coming up."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(self.settings.startup_timeout), reraise=True,
+            wait=wait_exponential(multiplier=0.2, max=3), retry=retry_if_exception(is_transient),
+        ):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    log.info("waiting for a dependency", extra={"dependency": what})
+                return await action()
 
     async def start(self) -> None:
         s = self.settings
-        self.pool = await create_pool(s.database_url, s.schema_name)
-        applied = await apply_migrations(self.pool, s.schema_name, "backbone", self._migrations)
+        self.pool = await self._until_available("database", lambda: create_pool(
+            s.database_url, s.schema_name, s.db_pool_max_size, self.timeouts))
+        applied = await self._until_available("database", lambda: apply_migrations(
+            self.pool, s.schema_name, "backbone", self._migrations))
         log.info("database ready", extra={"schema": s.schema_name, "migrations_applied": applied})
-        await ensure_topics(s.kafka_bootstrap_servers, self._consumes + self._produces,
-                            s.topic_prefix, s.topic_replication_factor)
+        await self._until_available("kafka", lambda: ensure_topics(
+            s.kafka_bootstrap_servers, self._consumes + self._produces, s.topic_prefix,
+            s.topic_replication_factor))
         await self.publisher.start()
-        self.relay = OutboxRelay(self.pool, self.publisher, s.schema_name,
-                                 s.relay_batch_size, s.relay_poll_interval)
-        await self.relay.start()
+        self.relay = OutboxRelay(
+            s.database_url, s.schema_name, self.publisher, service=self.name,
+            batch_size=s.relay_batch_size, poll_interval=s.relay_poll_interval,
+            timeouts=self.timeouts, kafka_required_for_health=not self._ready_without_kafka)
+        self.loops = [self.relay, Housekeeper(self.pool, self.name, self._retention,
+                                              interval=s.purge_interval)]
+        self.loops += [build(self) for build in self._extra_loops]
+        if self._consumes:
+            self.loops.append(KafkaConsumerLoop(
+                self.name, self.consumer, s.kafka_bootstrap_servers,
+                [t.name(s.topic_prefix) for t in self._consumes], f"{s.topic_prefix}{self.name}",
+                max_records=s.consumer_max_records, commit_interval=s.consumer_commit_interval,
+                backoff_initial=s.consumer_backoff_initial, backoff_max=s.consumer_backoff_max,
+                rebuild_after=s.consumer_rebuild_after))
+        for loop in self.loops:
+            loop.wedged_after = max(loop.wedged_after, s.loop_wedged_after)
+            loop.start()
+        self.watchdog = Watchdog(self.loops)
+        self.watchdog.start()
         for hook in self.on_started:
             await hook(self)
-        if self._consumes:
-            await self.broker.start()
-        self.ready = True
+        self.started = True
         log.info("service ready", extra={"consumes": [t.base for t in self._consumes]})
 
     async def stop(self) -> None:
-        self.ready = False
-        if self._consumes:
-            await self.broker.stop()
+        self.started = False
+        if self.watchdog:
+            await self.watchdog.stop()
+        # The relay last: it flushes what the other loops recorded while finishing their turn.
+        for loop in sorted(self.loops, key=lambda lp: lp is self.relay):
+            await loop.stop()
         for hook in self.on_stopping:
             with contextlib.suppress(Exception):
                 await hook(self)
-        if self.relay:
-            await self.relay.stop()
         await self.publisher.stop()
         if self.pool:
-            await self.pool.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.pool.close(), 10)
         log.info("service stopped")
 
     async def check_ready(self) -> dict[str, str]:
-        """What /readyz reports: each dependency 'ok' or why not."""
-        checks = {"started": "ok" if self.ready else "starting or stopping"}
+        """What /readyz reports: each dependency and loop 'ok' or why not."""
+        checks = {"started": "ok" if self.started else "starting or stopping"}
         try:
             assert self.pool is not None
             await asyncio.wait_for(self.pool.fetchval("SELECT 1"), 2)
             checks["database"] = "ok"
         except Exception as exc:  # any failure means not ready
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        checks["kafka"] = "ok" if await self.publisher.ping(timeout=2) else "unavailable"
+        for loop in self.loops:
+            checks[loop.name] = "ok" if loop.healthy else loop.detail
+        if not self._ready_without_kafka:
+            checks["kafka"] = "ok" if await self.publisher.ping(timeout=2) else "unavailable"
+        return checks
+
+    def check_live(self) -> dict[str, str]:
+        """What /livez reports: a loop wedged beyond the watchdog's help fails it."""
+        checks = {}
+        for loop in self.loops:
+            age = loop.heartbeat_age
+            checks[loop.name] = "ok" if age < 2 * loop.wedged_after else f"wedged for {age:.0f}s"
+        if self.watchdog is not None and self.watchdog.heartbeat_age > 30:
+            checks["watchdog"] = f"wedged for {self.watchdog.heartbeat_age:.0f}s"
         return checks
 
 
 def health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", summary="Liveness: the process is up")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.name}
+    @router.get("/livez", summary="Liveness: no loop is wedged (else restart the process)")
+    @router.get("/healthz", summary="Liveness (alias of /livez)")
+    async def livez() -> JSONResponse:
+        checks = runtime.check_live()
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "wedged", "service": runtime.name,
+                             "checks": checks}, status_code=200 if ok else 503)
 
-    @router.get("/readyz", summary="Readiness: started and its dependencies answer")
+    @router.get("/readyz", summary="Readiness: it can do its work now")
     async def readyz() -> JSONResponse:
         checks = await runtime.check_ready()
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ok else "unavailable", "service": runtime.name,
                              "checks": checks}, status_code=200 if ok else 503)
 
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
     return router
+
+
+class _Edge:
+    """Pure ASGI middleware on every request: latency histogram by route, and an X-Trace-Id
+    header so support can find a complaint's whole journey."""
+
+    def __init__(self, app: Any, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_trace(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                context = trace.get_current_span().get_span_context()
+                if context.is_valid:
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"],
+                                          (b"x-trace-id", format(context.trace_id, "032x").encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_trace)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            if route not in ("/metrics", "/readyz", "/livez", "/healthz"):
+                metrics.HTTP_LATENCY.labels(self.service, scope["method"], route, str(status)
+                                            ).observe(time.perf_counter() - started)
 
 
 def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_args: Any) -> FastAPI:
@@ -173,17 +265,8 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
-
-    @app.middleware("http")
-    async def trace_id_header(request: Any, call_next: Any) -> Any:
-        """Every answer names its trace, so support can find a complaint's whole journey."""
-        response = await call_next(request)
-        context = trace.get_current_span().get_span_context()
-        if context.is_valid:
-            response.headers["X-Trace-Id"] = format(context.trace_id, "032x")
-        return response
-
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    app.add_middleware(_Edge, service=runtime.name)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics")
     return app
 
 

@@ -31,8 +31,24 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial: float = Field(default=0.2, gt=0)
     consumer_backoff_max: float = Field(default=5.0, gt=0)
-    relay_batch_size: int = Field(default=200, ge=1)
+    consumer_max_records: int = Field(default=500, ge=1, description="Records per batch")
+    consumer_commit_interval: float = Field(default=1.0, ge=0, description="Seconds between offset commits")
+    consumer_rebuild_after: float = Field(default=30.0, gt=0,
+                                          description="Rebuild a consumer that made no progress this long")
+    relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval: float = Field(default=1.0, gt=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_command_timeout: float = Field(default=15.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    db_lock_timeout_ms: int = Field(default=5_000, ge=0)
+    outbox_retention_hours: float = Field(default=24, gt=0, description="Keep published outbox rows")
+    inbox_retention_days: float = Field(default=14, gt=0,
+                                        description="Keep applied event ids; longer than topic retention")
+    purge_interval: float = Field(default=600, gt=0, description="Seconds between retention purges")
+    loop_wedged_after: float = Field(default=60, gt=0, description="A loop silent this long is restarted")
+    startup_timeout: float = Field(default=120, gt=0,
+                                   description="How long start-up waits for the database and Kafka")
 
     @property
     def schema_name(self) -> str:

@@ -1,34 +1,60 @@
 """Unit of work: one database transaction holding a service's state changes, the inbox claim
 and the outbox records, committed or rolled back together.
 
-Services subclass `PgUnitOfWork` to add their repositories (`_attach`), and `InMemoryUnitOfWork`
-for unit tests. Handlers only ever see the service's unit of work.
+`UnitOfWork` is the Protocol handlers are typed against; each service extends it with its
+repositories (e.g. `IntakeUnitOfWork`), so a handler's needs are declared, not discovered.
+Services subclass `PgUnitOfWork` to add their repositories (`_attach`), and
+`InMemoryUnitOfWork` for unit tests (declaring their parts in `parts()`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import asyncpg
 
-from backbone.inbox import InMemoryInbox, PgInbox
-from backbone.outbox import InMemoryOutbox, PgOutbox
+from backbone.db import notify_channel
+from backbone.inbox import InMemoryInbox, Inbox, PgInbox
+from backbone.outbox import OUTBOX_CHANNEL, InMemoryOutbox, Outbox, PgOutbox
+
+
+class UnitOfWork(Protocol):
+    """What every handler may use: the outbox for what it tells, the inbox for what it heard."""
+
+    outbox: Outbox
+    inbox: Inbox
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
+
+
+class Transactional(Protocol):
+    """A part of an in-memory unit of work: staged changes kept or dropped with the whole."""
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
 
 
 class PgUnitOfWork:
-    def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str, schema: str) -> None:
         self._pool = pool
         self._source = source
         self._prefix = topic_prefix
+        self.schema = schema
+        self._channel = notify_channel(OUTBOX_CHANNEL, schema)
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         """Subclasses create their repositories on `conn` here."""
 
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
-        self._tx = self.conn.transaction()
-        await self._tx.start()
-        self.outbox = PgOutbox(self.conn, self._source, self._prefix)
+        try:
+            self._tx = self.conn.transaction()
+            await self._tx.start()
+        except BaseException:
+            await self._release()
+            raise
+        self.outbox = PgOutbox(self.conn, self._source, self._prefix, self._channel)
         self.inbox = PgInbox(self.conn)
         self._attach(self.conn)
         return self
@@ -36,11 +62,22 @@ class PgUnitOfWork:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None:
+                try:
+                    await self.outbox.flush()
+                except BaseException:
+                    await self._tx.rollback()
+                    raise
                 await self._tx.commit()
             else:
                 await self._tx.rollback()
         finally:
-            await self._pool.release(self.conn)
+            await self._release()
+
+    async def _release(self) -> None:
+        """Back to the pool; a connection broken by a database restart is dropped instead."""
+        if self.conn.is_closed():
+            self.conn.terminate()
+        await self._pool.release(self.conn, timeout=5)
 
 
 K = TypeVar("K")
@@ -76,23 +113,22 @@ class StagedMap(Generic[K, V]):
 
 
 class InMemoryUnitOfWork:
-    """Twin of PgUnitOfWork: the same commit-or-nothing contract, in memory. Every attribute
-    that can commit and roll back (outbox, inbox, a subclass's repositories) takes part."""
+    """Twin of PgUnitOfWork: the same commit-or-nothing contract, in memory. Every part that
+    can commit and roll back is declared in `parts()`; subclasses add theirs."""
 
     def __init__(self) -> None:
         self.outbox = InMemoryOutbox()
         self.inbox = InMemoryInbox()
         self.commits = 0
 
-    def _parts(self) -> list[Any]:
-        return [part for part in vars(self).values()
-                if callable(getattr(part, "commit", None)) and callable(getattr(part, "rollback", None))]
+    def parts(self) -> tuple[Transactional, ...]:
+        return (self.outbox, self.inbox)
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        for part in self._parts():
+        for part in self.parts():
             part.commit() if exc_type is None else part.rollback()
         if exc_type is None:
             self.commits += 1

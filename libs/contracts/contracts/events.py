@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import topics
 
@@ -54,15 +54,18 @@ class ComplaintSubmittedV1(Event):
     language: Literal["id", "en"] = "id"
 
 
-class CitizenContactProvidedV1(Event):
-    """How to reach the citizen of a complaint. Personal data: travels on the contacts topic only."""
+class CitizenContactProvidedV2(Event):
+    """How to reach the citizen of a complaint, sealed: name, e-mail and phone travel only as a
+    Fernet token (`sealed_contact`, a JSON object inside) that intake and notify can open, so
+    the outbox row, the topic, any dead-letter copy and notify's table hold no identity in
+    clear. Replaces V1, which carried them in clear. Travels on the contacts topic only."""
 
-    event_type: ClassVar[str] = TYPE_PREFIX + "CitizenContactProvided.v1"
+    event_type: ClassVar[str] = TYPE_PREFIX + "CitizenContactProvided.v2"
 
     tracking_number: str
-    name: str | None = None
-    email: EmailStr | None = None
-    phone: str | None = None
+    sealed_contact: str = Field(description="Fernet token of {name, email, phone}")
+    has_email: bool = False
+    has_phone: bool = False
     language: Literal["id", "en"] = "id"
 
 
@@ -121,7 +124,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     model.event_type: model
     for model in (
         ComplaintSubmittedV1,
-        CitizenContactProvidedV1,
+        CitizenContactProvidedV2,
         ComplaintAssignedV1,
         ComplaintSentToTriageV1,
         SlaClockStartedV1,
@@ -133,7 +136,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
 # Where each event travels: decided here, once, so no handler can publish to the wrong topic.
 TOPIC_OF: dict[type[Event], topics.Topic] = {
     ComplaintSubmittedV1: topics.INTAKE_EVENTS,
-    CitizenContactProvidedV1: topics.INTAKE_CONTACTS,
+    CitizenContactProvidedV2: topics.INTAKE_CONTACTS,
     ComplaintAssignedV1: topics.ROUTING_EVENTS,
     ComplaintSentToTriageV1: topics.ROUTING_EVENTS,
     SlaClockStartedV1: topics.SLA_EVENTS,

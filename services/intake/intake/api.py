@@ -14,6 +14,7 @@ from contracts.lifecycle import allowed_actions
 from intake import handlers
 from intake.domain.commands import SubmitComplaint
 from intake.domain.complaint import Complaint
+from intake.domain.tokens import hash_token
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
@@ -65,8 +66,7 @@ async def submit(
     state = request.app.state
     try:
         async with state.runtime.unit_of_work() as uow:
-            receipt = await handlers.submit_complaint(
-                cmd, uow, state.clock, state.settings.default_jurisdiction, idempotency_key)
+            receipt = await handlers.submit_complaint(cmd, uow, state.submit_deps, idempotency_key)
     except handlers.IdempotencyKeyReused:
         raise HTTPException(422, "This Idempotency-Key was already used for a different request")
     if receipt.replayed:
@@ -109,7 +109,7 @@ async def get_complaint(
     # One answer for "no such complaint" and "wrong token": tracking numbers are sequential
     # and must not reveal which exist.
     if complaint is None or not hmac.compare_digest(
-        complaint.access_token_hash, handlers.hash_token(token)
+        complaint.access_token_hash, hash_token(token)
     ):
         raise HTTPException(404, "No complaint with this tracking number and access token")
     return _view(complaint)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 
 from backbone.pii import PiiCipher
+from backbone.retention import Retention
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
 from intake import api, handlers, problems
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
+from intake.domain.tokens import AccessTokens
 
 
 def bootstrap(settings: IntakeSettings) -> FastAPI:
@@ -20,7 +22,11 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         settings, migrations="intake",
         consumes=[topics.ROUTING_EVENTS, topics.SLA_EVENTS, topics.NOTIFY_EVENTS],
         produces=[topics.INTAKE_EVENTS, topics.INTAKE_CONTACTS],
-        uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix),
+        uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix, s.schema_name),
+        retention=[Retention("idempotency_keys", "created_at",
+                             timedelta(hours=settings.idempotency_retention_hours))],
+        # Complaints are accepted while Kafka is away: the outbox holds them until it is back.
+        ready_without_kafka=True,
     )
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
     runtime.consumer.on(events.ComplaintSentToTriageV1, handlers.on_complaint_sent_to_triage)
@@ -30,7 +36,10 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     app = build_app(runtime, routers=[api.router], title="LAPOR intake API",
                     version="1.0.0", description="Submit citizen complaints and follow them.")
     app.state.settings = settings
-    app.state.clock = lambda: datetime.now(timezone.utc)
+    app.state.submit_deps = handlers.SubmitDeps(
+        clock=lambda: datetime.now(timezone.utc), cipher=cipher,
+        tokens=AccessTokens(settings.token_secret()),
+        default_jurisdiction=settings.default_jurisdiction)
     app.state.max_body_bytes = settings.max_body_bytes
     problems.install(app)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 
@@ -23,21 +23,31 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         starttls=settings.smtp_starttls, timeout=settings.smtp_timeout,
+        connections=settings.smtp_connections,
     )
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
     runtime = Runtime(
         settings, migrations="notify",
         consumes=[topics.INTAKE_CONTACTS, topics.ROUTING_EVENTS], produces=[topics.NOTIFY_EVENTS],
-        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix),
+        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix, s.schema_name),
     )
-    runtime.consumer.on(events.CitizenContactProvidedV1, handlers.make_on_contact_provided(cipher))
+    runtime.consumer.on(events.CitizenContactProvidedV2, handlers.on_contact_provided)
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
 
-    dispatcher = Dispatcher(
-        lambda uow: handlers.dispatch_due(uow, mailer, cipher, clock,
-                                          settings.dispatch_max_attempts, settings.dispatch_batch_size),
-        settings.dispatch_poll_interval,
-    )
-    runtime.on_started.append(dispatcher.start)
-    runtime.on_stopping.append(dispatcher.stop)
+    def dispatch_once() -> object:
+        return handlers.dispatch_due(
+            runtime.unit_of_work, mailer, cipher, clock,
+            max_attempts=settings.dispatch_max_attempts, limit=settings.dispatch_batch_size,
+            lease=timedelta(seconds=settings.dispatch_lease_seconds),
+            concurrency=settings.smtp_connections)
+
+    runtime.add_loop(lambda rt: Dispatcher(
+        "notify", dispatch_once, dsn=settings.database_url, schema=settings.schema_name,
+        poll_interval=settings.dispatch_poll_interval, batch_size=settings.dispatch_batch_size,
+        timeouts=rt.timeouts))
+
+    async def close_mailer(_: Runtime) -> None:
+        await mailer.close()
+
+    runtime.on_stopping.append(close_mailer)
     return build_app(runtime, title="LAPOR notify", version="1.0.0")

@@ -16,6 +16,9 @@ class NotifySettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
     mail_from: str = "LAPOR Kota Contoh <no-reply@lapor.example>"
-    dispatch_batch_size: int = Field(default=50, ge=1)
+    smtp_connections: int = Field(default=4, ge=1, description="SMTP connections kept open")
+    dispatch_batch_size: int = Field(default=100, ge=1)
+    dispatch_lease_seconds: float = Field(
+        default=60, gt=0, description="A claimed delivery not settled by then is sent again")
     dispatch_poll_interval: float = Field(default=1.0, gt=0)
     dispatch_max_attempts: int = Field(default=8, ge=1)

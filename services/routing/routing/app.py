@@ -17,7 +17,7 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
     runtime = Runtime(
         settings, migrations="routing",
         consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
-        uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix),
+        uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix, s.schema_name),
     )
     runtime.consumer.on(events.ComplaintSubmittedV1, handlers.make_on_complaint_submitted(
         lambda: datetime.now(timezone.utc), settings.min_confidence))

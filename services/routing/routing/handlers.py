@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from contracts.events import ComplaintAssignedV1, ComplaintSentToTriageV1, ComplaintSubmittedV1
+from routing.adapters.decisions import RoutingUnitOfWork
 from routing.domain.rules import classify
 
 
 def make_on_complaint_submitted(clock: Callable[[], datetime], min_confidence: float):
-    async def on_complaint_submitted(event: ComplaintSubmittedV1, uow) -> None:
+    async def on_complaint_submitted(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork) -> None:
         decision = classify(event.title, event.description, min_confidence)
         now = clock()
         await uow.decisions.record(event.complaint_id, event.tracking_number,

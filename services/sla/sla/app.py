@@ -17,7 +17,7 @@ def bootstrap(settings: SlaSettings) -> FastAPI:
     runtime = Runtime(
         settings, migrations="sla",
         consumes=[topics.ROUTING_EVENTS], produces=[topics.SLA_EVENTS],
-        uow_factory=lambda pool, s: SlaPgUnitOfWork(pool, "/sla", s.topic_prefix),
+        uow_factory=lambda pool, s: SlaPgUnitOfWork(pool, "/sla", s.topic_prefix, s.schema_name),
     )
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.make_on_complaint_assigned(
         lambda: datetime.now(timezone.utc), settings.timezone,

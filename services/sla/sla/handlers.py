@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from contracts.events import ComplaintAssignedV1, SlaClockStartedV1
+from sla.adapters.clocks import SlaUnitOfWork
 from sla.domain.calendar import deadline
 
 
 def make_on_complaint_assigned(clock: Callable[[], datetime], tz: str, working_days: int):
-    async def on_complaint_assigned(event: ComplaintAssignedV1, uow) -> None:
+    async def on_complaint_assigned(event: ComplaintAssignedV1, uow: SlaUnitOfWork) -> None:
         # The clock starts at the disposition, not when this service happens to read it.
         started = event.occurred_at
         started_clock = SlaClockStartedV1(

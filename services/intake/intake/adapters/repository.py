@@ -16,6 +16,7 @@ import asyncpg
 
 from contracts.events import Location
 from contracts.lifecycle import Status
+from backbone.db import LockSpace
 from backbone.pii import PiiCipher
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
@@ -27,10 +28,10 @@ class ComplaintRepository(Protocol):
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
     async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None: ...
     async def save(self, complaint: Complaint) -> None: ...
-    async def lock_idempotency_key(self, key: str) -> None: ...
-    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None: ...
-    async def remember_idempotent(self, key: str, request_hash: str, complaint_id: uuid.UUID,
-                                  access_token: str) -> None: ...
+    async def lock_idempotency_key(self, key_hash: str) -> None: ...
+    async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None: ...
+    async def remember_idempotent(self, key_hash: str, request_hash: str,
+                                  complaint_id: uuid.UUID) -> None: ...
 
 
 _COLUMNS = (
@@ -80,23 +81,21 @@ class PgComplaintRepository:
         )
         complaint.new_history.clear()
 
-    async def lock_idempotency_key(self, key: str) -> None:
-        """Serialise concurrent requests with one key until this transaction ends."""
-        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"idem:{key}")
+    async def lock_idempotency_key(self, key_hash: str) -> None:
+        """Serialise concurrent requests with one key until this transaction ends, in the
+        idempotency lock space: a crafted key cannot collide with the platform's own locks."""
+        await self._conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                                 LockSpace.IDEMPOTENCY_KEY, key_hash)
 
-    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None:
+    async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None:
         row = await self._conn.fetchrow(
-            "SELECT request_hash, complaint_id, token_sealed FROM idempotency_keys WHERE key=$1", key)
-        if row is None:
-            return None
-        token = self._cipher.open(row["token_sealed"])["access_token"]
-        return row["request_hash"], row["complaint_id"], token
+            "SELECT request_hash, complaint_id FROM idempotency_keys WHERE key=$1", key_hash)
+        return (row["request_hash"], row["complaint_id"]) if row else None
 
-    async def remember_idempotent(self, key, request_hash, complaint_id, access_token) -> None:
+    async def remember_idempotent(self, key_hash, request_hash, complaint_id) -> None:
         await self._conn.execute(
-            "INSERT INTO idempotency_keys (key, request_hash, complaint_id, token_sealed)"
-            " VALUES ($1,$2,$3,$4)",
-            key, request_hash, complaint_id, self._cipher.seal({"access_token": access_token}))
+            "INSERT INTO idempotency_keys (key, request_hash, complaint_id) VALUES ($1,$2,$3)",
+            key_hash, request_hash, complaint_id)
 
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
         row = await self._conn.fetchrow(
@@ -137,7 +136,7 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
     def __init__(self) -> None:
         super().__init__()
         self._sequence = 1000000
-        self.idempotency = StagedMap[str, tuple[str, uuid.UUID, str]]()
+        self.idempotency = StagedMap[str, tuple[str, uuid.UUID]]()
 
     def commit(self) -> None:
         super().commit()
@@ -150,11 +149,11 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
     async def lock_idempotency_key(self, key: str) -> None:
         return None
 
-    async def find_idempotent(self, key: str) -> tuple[str, uuid.UUID, str] | None:
-        return self.idempotency.find(key)
+    async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None:
+        return self.idempotency.find(key_hash)
 
-    async def remember_idempotent(self, key, request_hash, complaint_id, access_token) -> None:
-        self.idempotency.put(key, (request_hash, complaint_id, access_token))
+    async def remember_idempotent(self, key_hash, request_hash, complaint_id) -> None:
+        self.idempotency.put(key_hash, (request_hash, complaint_id))
 
     async def next_tracking_number(self) -> str:
         self._sequence += 1

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork
 from backbone.pii import PiiCipher
-from intake.adapters.repository import ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
+from intake.adapters.repository import (
+    ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository,
+)
+
+
+class IntakeUnitOfWork(UnitOfWork, Protocol):
+    """What intake's handlers see: the backbone's parts plus the complaint repository."""
+
+    complaints: ComplaintRepository
 
 
 class IntakePgUnitOfWork(PgUnitOfWork):
     complaints: ComplaintRepository
 
-    def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, topic_prefix: str) -> None:
-        super().__init__(pool, source="/intake", topic_prefix=topic_prefix)
+    def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, topic_prefix: str, schema: str) -> None:
+        super().__init__(pool, source="/intake", topic_prefix=topic_prefix, schema=schema)
         self._cipher = cipher
 
     def _attach(self, conn: asyncpg.Connection) -> None:
@@ -24,3 +34,6 @@ class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.complaints = InMemoryComplaintRepository()
+
+    def parts(self) -> tuple[Transactional, ...]:
+        return (*super().parts(), self.complaints)

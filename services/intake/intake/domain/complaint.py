@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from contracts.events import (
-    CitizenContactProvidedV1, ComplaintSubmittedV1, Event, Location,
+    CitizenContactProvidedV2, ComplaintSubmittedV1, Event, Location,
 )
 from contracts.lifecycle import Action, Status, next_status
 
@@ -41,6 +41,10 @@ class Reporter:
     @property
     def reachable(self) -> bool:
         return bool(self.email or self.phone)
+
+    def contact(self) -> dict[str, str | None]:
+        """What notify needs to reach the citizen (never the NIK)."""
+        return {"name": self.name, "email": self.email, "phone": self.phone}
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,10 @@ class Complaint:
         cls, *, id: uuid.UUID, tracking_number: str, jurisdiction: str, channel: str,
         title: str, description: str, category: str | None, location: Location | None,
         anonymous: bool, confidential: bool, language: Literal["id", "en"],
-        reporter: Reporter | None, access_token_hash: str, now: datetime,
+        reporter: Reporter | None, access_token_hash: str, now: datetime, sealed_contact: str,
     ) -> "Complaint":
+        """A new complaint; `sealed_contact` is the reporter's name, e-mail and phone already
+        sealed by the caller (the domain holds no keys), as notify will receive them."""
         complaint = cls(
             id=id, tracking_number=tracking_number, jurisdiction=jurisdiction, channel=channel,
             title=title, description=description, category=category, location=location,
@@ -99,9 +105,10 @@ class Complaint:
         # Always told, even when empty: notify then knows there is no one to write to,
         # rather than waiting for a contact that will never come.
         who = reporter or Reporter()
-        complaint.events.append(CitizenContactProvidedV1(
+        complaint.events.append(CitizenContactProvidedV2(
             complaint_id=id, occurred_at=now, tracking_number=tracking_number,
-            name=who.name, email=who.email, phone=who.phone, language=language,
+            sealed_contact=sealed_contact, has_email=bool(who.email), has_phone=bool(who.phone),
+            language=language,
         ))
         return complaint
 

@@ -1,85 +1,75 @@
 """Contacts and deliveries: the `DeliveryStore` interface, on PostgreSQL and in memory.
 
-`claim_due` locks the rows it returns (FOR UPDATE SKIP LOCKED) for the caller's transaction, so
-several dispatchers never send the same delivery.
+Sending happens outside any transaction. `claim_due` takes due deliveries in one short
+statement (FOR UPDATE SKIP LOCKED, so several dispatchers never take the same one) and leases
+them by moving `next_attempt_at` past the lease; the caller then sends and settles each
+delivery in its own transaction (`mark_sent`, `reschedule`, `give_up`). If the process dies
+between send and settle, the lease runs out and only that delivery is sent again, with the same
+Message-ID.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import uuid
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork
+from backbone.db import notify_channel
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
+from notify.domain.delivery import Delivery, DueDelivery
 
-
-@dataclass(frozen=True)
-class Delivery:
-    id: uuid.UUID
-    complaint_id: uuid.UUID
-    about_event_id: uuid.UUID
-    channel: str
-    template: str
-    context: dict[str, Any]
-    traceparent: str | None = None
-    status: str = "pending"
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class DueDelivery:
-    delivery: Delivery
-    sealed_contact: bytes
-    language: str
+DELIVERIES_CHANNEL = "deliveries"
 
 
 class DeliveryStore(Protocol):
     async def save_contact(self, complaint_id: uuid.UUID, tracking_number: str, sealed: bytes,
                            has_email: bool, language: str) -> None: ...
     async def add(self, delivery: Delivery) -> bool: ...
-    async def claim_due(self, now: datetime, limit: int) -> list[DueDelivery]: ...
-    async def update(self, delivery: Delivery, sent_at: datetime | None = None) -> None: ...
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]: ...
+    async def mark_sent(self, delivery_id: uuid.UUID, at: datetime) -> bool: ...
+    async def reschedule(self, delivery_id: uuid.UUID, next_attempt_at: datetime, error: str) -> None: ...
+    async def give_up(self, delivery_id: uuid.UUID, status: str, error: str) -> None: ...
 
 
 class PgDeliveryStore:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, channel: str) -> None:
         self._conn = conn
+        self._channel = channel
 
     async def save_contact(self, complaint_id, tracking_number, sealed, has_email, language) -> None:
         await self._conn.execute(
-            "INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email, language)"
-            " VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
-            " sealed=EXCLUDED.sealed, has_email=EXCLUDED.has_email, language=EXCLUDED.language",
-            complaint_id, tracking_number, sealed, has_email, language,
+            "WITH saved AS (INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email,"
+            " language) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
+            " sealed=EXCLUDED.sealed, has_email=EXCLUDED.has_email, language=EXCLUDED.language"
+            " RETURNING 1) SELECT pg_notify($6, '') FROM saved",
+            complaint_id, tracking_number, sealed, has_email, language, self._channel,
         )
-        await self._conn.execute("SELECT pg_notify('deliveries_due', '')")
 
     async def add(self, d: Delivery) -> bool:
         inserted = await self._conn.fetchval(
-            "INSERT INTO deliveries (id, complaint_id, about_event_id, channel, template, context,"
-            " traceparent) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)"
-            " ON CONFLICT (about_event_id, channel) DO NOTHING RETURNING true",
+            "WITH added AS (INSERT INTO deliveries (id, complaint_id, about_event_id, channel,"
+            " template, context, traceparent) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)"
+            " ON CONFLICT (about_event_id, channel) DO NOTHING RETURNING 1)"
+            " SELECT count(*) > 0 FROM (SELECT pg_notify($8, '') FROM added) AS woken",
             d.id, d.complaint_id, d.about_event_id, d.channel, d.template,
-            json.dumps(d.context), d.traceparent,
+            json.dumps(d.context), d.traceparent, self._channel,
         )
-        if inserted:
-            await self._conn.execute("SELECT pg_notify('deliveries_due', '')")
         return bool(inserted)
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueDelivery]:
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
         rows = await self._conn.fetch(
-            "SELECT d.*, c.sealed, c.language FROM deliveries d"
-            " JOIN contacts c ON c.complaint_id = d.complaint_id"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
-            " ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED",
-            now, limit,
+            "WITH due AS (SELECT d.id FROM deliveries d"
+            "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
+            "  AND EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.complaint_id)"
+            "  ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+            " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval FROM due, contacts c"
+            " WHERE d.id = due.id AND c.complaint_id = d.complaint_id"
+            " RETURNING d.*, c.sealed, c.language",
+            now, limit, lease,
         )
         return [DueDelivery(
             Delivery(id=r["id"], complaint_id=r["complaint_id"], about_event_id=r["about_event_id"],
@@ -88,15 +78,26 @@ class PgDeliveryStore:
                      next_attempt_at=r["next_attempt_at"], last_error=r["last_error"]),
             r["sealed"], r["language"]) for r in rows]
 
-    async def update(self, d: Delivery, sent_at: datetime | None = None) -> None:
+    async def mark_sent(self, delivery_id, at) -> bool:
+        status = await self._conn.execute(
+            "UPDATE deliveries SET status='sent', sent_at=$2, attempts=attempts+1, last_error=NULL"
+            " WHERE id=$1 AND status='pending'", delivery_id, at)
+        return status.endswith(" 1")
+
+    async def reschedule(self, delivery_id, next_attempt_at, error) -> None:
         await self._conn.execute(
-            "UPDATE deliveries SET status=$2, attempts=$3, next_attempt_at=COALESCE($4, next_attempt_at),"
-            " last_error=$5, sent_at=$6 WHERE id=$1",
-            d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, sent_at,
-        )
+            "UPDATE deliveries SET attempts=attempts+1, next_attempt_at=$2, last_error=$3"
+            " WHERE id=$1 AND status='pending'", delivery_id, next_attempt_at, error[:500])
+
+    async def give_up(self, delivery_id, status, error) -> None:
+        await self._conn.execute(
+            "UPDATE deliveries SET status=$2, attempts=attempts+1, last_error=$3"
+            " WHERE id=$1 AND status='pending'", delivery_id, status, error[:500])
 
 
 class InMemoryDeliveryStore:
+    """Twin of PgDeliveryStore, with the same commit-or-nothing staging."""
+
     def __init__(self) -> None:
         self.contacts: dict[uuid.UUID, tuple[bytes, bool, str]] = {}
         self.deliveries: dict[uuid.UUID, Delivery] = {}
@@ -104,7 +105,7 @@ class InMemoryDeliveryStore:
 
     def _stage(self) -> None:
         if self._snapshot is None:
-            self._snapshot = (copy.copy(self.contacts), copy.copy(self.deliveries))
+            self._snapshot = (dict(self.contacts), dict(self.deliveries))
 
     async def save_contact(self, complaint_id, tracking_number, sealed, has_email, language) -> None:
         self._stage()
@@ -118,16 +119,32 @@ class InMemoryDeliveryStore:
         self.deliveries[d.id] = d
         return True
 
-    async def claim_due(self, now: datetime, limit: int) -> list[DueDelivery]:
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
         due = [d for d in self.deliveries.values() if d.status == "pending"
                and (d.next_attempt_at is None or d.next_attempt_at <= now)
-               and d.complaint_id in self.contacts]
-        return [DueDelivery(d, self.contacts[d.complaint_id][0], self.contacts[d.complaint_id][2])
-                for d in due[:limit]]
-
-    async def update(self, d: Delivery, sent_at: datetime | None = None) -> None:
+               and d.complaint_id in self.contacts][:limit]
         self._stage()
-        self.deliveries[d.id] = replace(d)
+        for d in due:
+            self.deliveries[d.id] = replace(d, next_attempt_at=now + lease)
+        return [DueDelivery(self.deliveries[d.id], self.contacts[d.complaint_id][0],
+                            self.contacts[d.complaint_id][2]) for d in due]
+
+    def _change(self, delivery_id: uuid.UUID, **changes) -> bool:
+        current = self.deliveries.get(delivery_id)
+        if current is None or current.status != "pending":
+            return False
+        self._stage()
+        self.deliveries[delivery_id] = replace(current, attempts=current.attempts + 1, **changes)
+        return True
+
+    async def mark_sent(self, delivery_id, at) -> bool:
+        return self._change(delivery_id, status="sent", last_error=None)
+
+    async def reschedule(self, delivery_id, next_attempt_at, error) -> None:
+        self._change(delivery_id, next_attempt_at=next_attempt_at, last_error=error)
+
+    async def give_up(self, delivery_id, status, error) -> None:
+        self._change(delivery_id, status=status, last_error=error)
 
     def commit(self) -> None:
         self._snapshot = None
@@ -138,12 +155,21 @@ class InMemoryDeliveryStore:
             self._snapshot = None
 
 
+class NotifyUnitOfWork(UnitOfWork, Protocol):
+    """What notify's handlers see: the backbone's parts plus contacts and deliveries."""
+
+    deliveries: DeliveryStore
+
+
 class NotifyPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
-        self.deliveries = PgDeliveryStore(conn)
+        self.deliveries = PgDeliveryStore(conn, notify_channel(DELIVERIES_CHANNEL, self.schema))
 
 
 class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.deliveries = InMemoryDeliveryStore()
+
+    def parts(self) -> tuple[Transactional, ...]:
+        return (*super().parts(), self.deliveries)

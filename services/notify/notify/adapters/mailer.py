@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
@@ -24,13 +26,20 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
+    """Sends over a few long-lived SMTP connections instead of one connection per message
+    (connect, EHLO and QUIT cost more than the message). A connection the server dropped while
+    idle is replaced and the message tried once more on the new one."""
+
     def __init__(self, host: str, port: int, sender: str, *, username: str | None = None,
-                 password: str | None = None, starttls: bool = False, timeout: float = 10) -> None:
+                 password: str | None = None, starttls: bool = False, timeout: float = 10,
+                 connections: int = 4) -> None:
         self._host, self._port, self._sender = host, port, sender
         self._username, self._password = username, password
         self._starttls, self._timeout = starttls, timeout
+        self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
+        self._gate = asyncio.Semaphore(connections)
 
-    async def send(self, email: Email) -> None:
+    def _message(self, email: Email) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._sender
         message["To"] = email.to
@@ -39,10 +48,45 @@ class SmtpMailer:
         for name, value in email.headers.items():
             message[name] = value
         message.set_content(email.body, charset="utf-8")
-        await aiosmtplib.send(
-            message, hostname=self._host, port=self._port, username=self._username,
-            password=self._password, start_tls=self._starttls, timeout=self._timeout,
-        )
+        return message
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(hostname=self._host, port=self._port, timeout=self._timeout,
+                                 start_tls=self._starttls)
+        await client.connect()
+        if self._username:
+            await client.login(self._username, self._password or "")
+        return client
+
+    async def send(self, email: Email) -> None:
+        message = self._message(email)
+        async with self._gate:
+            client = self._idle.get_nowait() if not self._idle.empty() else None
+            fresh = client is None
+            try:
+                if client is None:
+                    client = await self._connect()
+                try:
+                    await client.send_message(message)
+                except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                    if fresh:
+                        raise
+                    with contextlib.suppress(Exception):
+                        client.close()
+                    client = await self._connect()
+                    await client.send_message(message)
+            except BaseException:
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+                raise
+            self._idle.put_nowait(client)
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.quit(), 2)
 
 
 class InMemoryMailer:

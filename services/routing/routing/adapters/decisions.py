@@ -8,7 +8,7 @@ from typing import Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
 from routing.domain.rules import Decision
 
 
@@ -37,6 +37,12 @@ class InMemoryDecisionLog(StagedMap[uuid.UUID, Decision]):
         self.put(complaint_id, decision)
 
 
+class RoutingUnitOfWork(UnitOfWork, Protocol):
+    """What routing's handlers see: the backbone's parts plus the decision log."""
+
+    decisions: DecisionLog
+
+
 class RoutingPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.decisions = PgDecisionLog(conn)
@@ -46,3 +52,6 @@ class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.decisions = InMemoryDecisionLog()
+
+    def parts(self) -> tuple[Transactional, ...]:
+        return (*super().parts(), self.decisions)

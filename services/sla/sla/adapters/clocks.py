@@ -6,7 +6,7 @@ from typing import Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap
+from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
 from contracts.events import SlaClockStartedV1
 
 
@@ -39,6 +39,12 @@ class InMemoryClockStore(StagedMap[tuple, SlaClockStartedV1]):
         return True
 
 
+class SlaUnitOfWork(UnitOfWork, Protocol):
+    """What sla's handlers see: the backbone's parts plus the clock store."""
+
+    clocks: ClockStore
+
+
 class SlaPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.clocks = PgClockStore(conn)
@@ -48,3 +54,6 @@ class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.clocks = InMemoryClockStore()
+
+    def parts(self) -> tuple[Transactional, ...]:
+        return (*super().parts(), self.clocks)
