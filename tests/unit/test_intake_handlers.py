@@ -11,6 +11,7 @@ from contracts.lifecycle import Status, TransitionNotAllowed
 from intake import handlers
 from intake.adapters.uow import IntakeInMemoryUnitOfWork
 from intake.domain.commands import SubmitComplaint
+from intake.schemas import SubmitComplaintRequest
 from intake.domain.tokens import AccessTokens
 from backbone.pii import PiiCipher
 
@@ -20,7 +21,7 @@ NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 def command(**overrides) -> SubmitComplaint:
     data = {"title": "Jalan berlubang", "description": "Jalan berlubang besar di depan sekolah, bahaya.",
             "reporter": {"name": "Siti", "email": "siti@example.id", "nik": "3273010101900001"}}
-    return SubmitComplaint.model_validate(data | overrides)
+    return SubmitComplaintRequest.model_validate(data | overrides).to_command()
 
 
 CIPHER = PiiCipher(PiiCipher.new_key())

@@ -7,6 +7,7 @@ private copy of it (own folder, ports and topic prefix), so what is tested is wh
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -200,6 +201,45 @@ class Stack:
             self.kafka.stop()
         if self.postgres.is_running():
             self.postgres.stop()
+
+    # ---- faults, for the recovery tests: a crash, then a restart of that one part alone
+
+    def kill(self, name: str) -> None:
+        """kill -9 one part (`postgres`, `kafka` or a service) and its children, as a crash or
+        the OOM killer would, and wait until it is gone."""
+        import psutil
+
+        if name == "kafka":
+            pid = self.kafka._pid()  # noqa: SLF001 - the node's own pid file
+        elif name == "postgres":
+            pid = self.postgres._postmaster_pid()  # noqa: SLF001
+        else:
+            pid = self._pid(name)
+        if pid is None:
+            raise RuntimeError(f"{name} is not running")
+        try:
+            victims = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for process in victims:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(victims, timeout=10)
+        if name in self._children:
+            self._children[name].poll()
+        if name == "kafka" and self.kafka._proc is not None:  # noqa: SLF001
+            self.kafka._proc.poll()  # noqa: SLF001
+
+    def restart(self, name: str, timeout: float = 120) -> None:
+        """Start one part again, alone, and wait until it is ready."""
+        if name == "kafka":
+            self.kafka.start()
+            self.kafka.wait_ready(timeout=timeout)
+        elif name == "postgres":
+            wait_until(lambda: self.postgres.start(), timeout, "postgres restart", interval=0.5)
+        else:
+            self.start_service(name)
+            self.wait_service(name, timeout)
 
     def status(self) -> dict[str, bool]:
         state = {name: self._alive(name) for name in (*SERVICES, "mailcatcher")}

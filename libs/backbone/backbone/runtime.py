@@ -270,12 +270,23 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     return app
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run until SIGTERM/SIGINT; uvicorn turns the signal into a graceful lifespan shutdown."""
+def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 5,
+          max_concurrency: int | None = 1000, max_head_bytes: int = 16 * 1024) -> None:
+    """Run until SIGTERM/SIGINT; uvicorn turns the signal into a graceful lifespan shutdown.
+
+    h11 rather than httptools: httptools buffers a request's headers without any bound (30 MB
+    of header lines cost 27 MB of memory), h11 answers 400 once the request line and headers
+    pass `max_head_bytes`. Bodies are bounded by `backbone.http_limits`. Past `max_concurrency`
+    open connections or running requests, uvicorn answers 503 at once rather than letting work
+    pile up behind the database pool. An idle keep-alive connection closes after
+    `keep_alive_seconds`.
+    """
     import uvicorn
 
     uvicorn.run(app, host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, timeout_graceful_shutdown=20)
+                log_config=None, access_log=False, timeout_graceful_shutdown=20,
+                http="h11", h11_max_incomplete_event_size=max_head_bytes,
+                timeout_keep_alive=keep_alive_seconds, limit_concurrency=max_concurrency)
 
 
 def run_service(settings_cls: type[ServiceSettings], bootstrap: Callable[[Any], FastAPI]) -> None:

@@ -13,6 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import topics
+from contracts.text import Text
 
 TYPE_PREFIX = "id.lapor."
 
@@ -30,9 +31,9 @@ class Event(BaseModel):
 class Location(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    address: str | None = Field(default=None, max_length=500)
-    kelurahan: str | None = Field(default=None, max_length=120)
-    kecamatan: str | None = Field(default=None, max_length=120)
+    address: Text | None = Field(default=None, max_length=500)
+    kelurahan: Text | None = Field(default=None, max_length=120)
+    kecamatan: Text | None = Field(default=None, max_length=120)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 

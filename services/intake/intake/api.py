@@ -4,60 +4,25 @@ the complaint and its events are committed; the access token is shown once and s
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
-from pydantic import BaseModel
 
 from contracts.lifecycle import allowed_actions
 from intake import handlers
-from intake.domain.commands import SubmitComplaint
 from intake.domain.complaint import Complaint
 from intake.domain.tokens import hash_token
+from intake.schemas import (
+    ComplaintReceipt, ComplaintView, HistoryItem, Opd, SubmitComplaintRequest,
+)
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
-
-
-class ComplaintReceipt(BaseModel):
-    complaint_id: str
-    tracking_number: str
-    access_token: str
-    status: str
-    submitted_at: datetime
-    status_url: str
-
-
-class Opd(BaseModel):
-    id: str
-    name: str
-
-
-class HistoryItem(BaseModel):
-    at: datetime
-    status: str
-    action: str
-    actor: str
-    note: str
-
-
-class ComplaintView(BaseModel):
-    tracking_number: str
-    status: str
-    title: str
-    category: str | None
-    channel: str
-    submitted_at: datetime
-    assigned_opd: Opd | None
-    first_response_due_at: datetime | None
-    allowed_actions: list[str]
-    history: list[HistoryItem]
 
 
 @router.post("/complaints", status_code=201, response_model=ComplaintReceipt,
              summary="Submit a complaint; returns its tracking number and secret access token")
 async def submit(
-    cmd: SubmitComplaint, request: Request, response: Response,
+    body: SubmitComplaintRequest, request: Request, response: Response,
     idempotency_key: Annotated[str | None, Header(
         min_length=8, max_length=255,
         description="Any unique string; a retry with the same key and body returns the first "
@@ -66,7 +31,8 @@ async def submit(
     state = request.app.state
     try:
         async with state.runtime.unit_of_work() as uow:
-            receipt = await handlers.submit_complaint(cmd, uow, state.submit_deps, idempotency_key)
+            receipt = await handlers.submit_complaint(body.to_command(), uow, state.submit_deps,
+                                                     idempotency_key)
     except handlers.IdempotencyKeyReused:
         raise HTTPException(422, "This Idempotency-Key was already used for a different request")
     if receipt.replayed:

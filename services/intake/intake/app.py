@@ -41,5 +41,6 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         tokens=AccessTokens(settings.token_secret()),
         default_jurisdiction=settings.default_jurisdiction)
     app.state.max_body_bytes = settings.max_body_bytes
-    problems.install(app)
+    problems.install(app, retry_after_seconds=settings.retry_after_seconds,
+                     body_timeout=settings.body_timeout)
     return app

@@ -52,7 +52,7 @@ class SubmitDeps:
 async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: SubmitDeps,
                            idempotency_key: str | None = None) -> Receipt:
     """File a complaint; with an idempotency key, a retry returns the first receipt instead."""
-    request_hash = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest()
+    request_hash = hashlib.sha256(cmd.fingerprint().encode()).hexdigest()
     key_hash = hash_key(idempotency_key) if idempotency_key is not None else None
     if key_hash is not None:
         await uow.complaints.lock_idempotency_key(key_hash)
@@ -66,7 +66,7 @@ async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: Su
     complaint_id = uuid.uuid4()
     token = (deps.tokens.for_idempotent(complaint_id, key_hash) if key_hash is not None
              else deps.tokens.random())
-    reporter = Reporter(**cmd.reporter.model_dump()) if cmd.reporter else None
+    reporter = cmd.reporter
     complaint = Complaint.submit(
         id=complaint_id, tracking_number=await uow.complaints.next_tracking_number(),
         jurisdiction=cmd.jurisdiction or deps.default_jurisdiction, channel=cmd.channel,

@@ -1,0 +1,170 @@
+"""Nothing lost, nothing sent twice, under a steady stream of complaints while each part of the
+platform is killed with kill -9 in turn and restarted alone: PostgreSQL, the Kafka broker, then
+every service. No other part is restarted; the platform must heal by itself.
+
+Runs on a private stack (its own Kafka, PostgreSQL and mail catcher), since it kills them. The
+load is a well-behaved front end: each complaint carries an Idempotency-Key and is retried with
+it while intake answers 503 or cannot be reached. A complaint is accepted when intake answered
+201; every accepted one must reach its citizen exactly once (one Message-ID; a kill of notify
+between sending and settling may repeat that one message with the same Message-ID, which a
+mail system drops).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from devstack.kafka import REPO_ROOT
+from devstack.stack import SERVICES, Stack, StackConfig, http_ok, wait_until
+from tests.e2e.journey import COMPLAINTS
+
+RATE = 8.0                      # complaints per second offered, as in the field report
+FAULTS = ("postgres", "kafka", *SERVICES)
+
+
+@dataclass
+class Load:
+    """Citizens of a front end submitting at a steady rate, each in a thread of its own, each
+    retrying with the same key while intake is away (as a front end's outbox would)."""
+
+    api_url: str
+    accepted: dict[str, dict] = field(default_factory=dict)   # email -> receipt
+    unavailable: int = 0         # 503 answers (with Retry-After) and refused connections
+    server_errors: int = 0       # anything else 5xx: must stay 0
+    submitted: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.api_url, timeout=10) as client, \
+                ThreadPoolExecutor(max_workers=128, thread_name_prefix="citizen") as citizens:
+            n, next_at = 0, time.monotonic()
+            while not self._stop.is_set():
+                next_at += 1 / RATE
+                citizens.submit(self._submit_one, client, n)
+                self.submitted += 1
+                n += 1
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def _submit_one(self, client: httpx.Client, n: int) -> None:
+        title, description = COMPLAINTS[n % len(COMPLAINTS)]
+        email = f"chaos-{n}-{uuid.uuid4().hex[:6]}@example.id"
+        body = {"title": title, "description": description, "reporter": {"email": email}}
+        headers = {"Idempotency-Key": f"chaos-{uuid.uuid4()}"}
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and not self._stop.is_set():
+            try:
+                response = client.post("/v1/complaints", json=body, headers=headers)
+            except httpx.TransportError:
+                self.unavailable += 1
+                self._stop.wait(0.5)
+                continue
+            if response.status_code == 201:
+                self.accepted[email] = response.json()
+                return
+            if response.status_code == 503:
+                assert response.headers.get("Retry-After"), "503 says when to retry"
+                self.unavailable += 1
+            else:
+                self.server_errors += 1
+            self._stop.wait(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    home = REPO_ROOT / "var" / f"chaos-{uuid.uuid4().hex[:8]}"
+    config = StackConfig.private(home, prefix="chaos.")
+    config.extra_env = {"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5",
+                        "DISPATCH_LEASE_SECONDS": "20"}
+    s = Stack(config)
+    try:
+        s.up()
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def all_ready(stack: Stack) -> bool:
+    return all(http_ok(f"{stack.service_url(name)}/readyz") for name in SERVICES)
+
+
+def some_not_ready(stack: Stack) -> bool:
+    for name in SERVICES:
+        try:
+            if not http_ok(f"{stack.service_url(name)}/readyz"):
+                return True
+        except Exception:  # refused or 503: not ready
+            return True
+    return False
+
+
+def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_9(stack):
+    load = Load(stack.service_url("intake"))
+    worker = threading.Thread(target=load.run, name="load", daemon=True)
+    worker.start()
+    recovery: dict[str, float] = {}
+    try:
+        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+        for part in FAULTS:
+            before = load.submitted
+            stack.kill(part)
+            # The outage lasts while the front end offers a few more complaints.
+            wait_until(lambda: load.submitted >= before + 16, 60, f"load during the {part} outage")
+            if part in ("postgres", "kafka"):
+                wait_until(lambda: some_not_ready(stack), 30, f"readiness reflects the {part} outage")
+            restarted = time.monotonic()
+            stack.restart(part)
+            wait_until(lambda: all_ready(stack), 90, f"every service ready after {part} restart")
+            count = len(load.accepted)
+            wait_until(lambda: len(load.accepted) >= count + 4, 60, f"accepting after {part}")
+            recovery[part] = time.monotonic() - restarted
+    finally:
+        load.stop()
+        worker.join(timeout=30)
+
+    accepted = dict(load.accepted)
+    assert load.server_errors == 0, "outages answer 503 with Retry-After, never 500"
+    assert len(accepted) >= 150
+
+    mail = httpx.Client(base_url=stack.mail_url, timeout=30)
+    started = time.monotonic()
+
+    def delivered() -> list[dict] | None:
+        messages = mail.get("/api/messages").json()
+        ours = [m for m in messages if m["rcpt_tos"][0] in accepted]
+        return messages if {m["rcpt_tos"][0] for m in ours} >= set(accepted) else None
+
+    try:
+        messages = wait_until(delivered, 240, "every accepted complaint's e-mail")
+    except TimeoutError:
+        messages = mail.get("/api/messages").json()
+        missing = set(accepted) - {m["rcpt_tos"][0] for m in messages}
+        raise AssertionError(f"{len(missing)} of {len(accepted)} citizens never told; "
+                             f"recovery times {recovery}") from None
+    drained = time.monotonic() - started
+    print(f"\nrecovery after restart (s): { {k: round(v, 1) for k, v in recovery.items()} }; "
+          f"backlog drained {drained:.1f}s after the load stopped; {len(accepted)} complaints, "
+          f"{load.unavailable} unavailable answers")
+
+    per_citizen = Counter(m["rcpt_tos"][0] for m in messages if m["rcpt_tos"][0] in accepted)
+    ids = {}
+    for m in messages:
+        email = m["rcpt_tos"][0]
+        if email in accepted:
+            ids.setdefault(email, set()).add(m["headers"]["Message-ID"])
+            assert m["headers"]["X-Lapor-Tracking-Number"] == accepted[email]["tracking_number"]
+    assert all(len(v) == 1 for v in ids.values()), "one message per complaint, one Message-ID"
+    repeats = sum(n - 1 for n in per_citizen.values())
+    assert repeats <= 2, f"{repeats} repeated sends: only a delivery in flight during the notify kill"
