@@ -65,6 +65,40 @@ class _TraceContext(logging.Filter):
         return True
 
 
+class _Throttle(logging.Filter):
+    """A client library that loses its broker logs the same line every 200 ms: keep the first
+    of each kind per interval, so an outage is visible without drowning the log."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        super().__init__()
+        self._interval = interval
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import time
+
+        key = (record.name, str(record.msg)[:80])
+        now = time.monotonic()
+        if now - self._last.get(key, -self._interval) < self._interval:
+            return False
+        self._last[key] = now
+        if len(self._last) > 1000:
+            self._last.clear()
+        return True
+
+
+class _ThrottleNoisy(logging.Filter):
+    """Applies a throttle to the named libraries' records only."""
+
+    def __init__(self, throttle: _Throttle, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self._throttle = throttle
+        self._prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(self._prefixes) or self._throttle.filter(record)
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stderr; the root logger and uvicorn's all share the format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -76,8 +110,9 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka", "faststream"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiokafka"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("aiokafka").setLevel("WARNING")
+    handler.addFilter(_ThrottleNoisy(_Throttle(), ("aiokafka",)))
     logging.getLogger("uvicorn.access").setLevel("WARNING")
