@@ -266,7 +266,9 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     for router in routers:
         app.include_router(router)
     app.add_middleware(_Edge, service=runtime.name)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics")
+    # One server span per request; a span per body chunk sent or received costs more than it tells.
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics",
+                                       exclude_spans=["receive", "send"])
     return app
 
 

@@ -41,6 +41,14 @@ _COLUMNS = (
 )
 
 
+def _insert_history(first: int) -> str:
+    """History rows for complaint $1, from the five parallel arrays from parameter `first` on."""
+    at, status, action, actor, note = (f"${n}" for n in range(first, first + 5))
+    return ("INSERT INTO complaint_history (complaint_id, at, status, action, actor, note)"
+            f" SELECT $1, * FROM unnest({at}::timestamptz[], {status}::text[], {action}::text[],"
+            f" {actor}::text[], {note}::text[])")
+
+
 class PgComplaintRepository:
     def __init__(self, conn: asyncpg.Connection, cipher: PiiCipher) -> None:
         self._conn = conn
@@ -52,25 +60,97 @@ class PgComplaintRepository:
     async def add(self, complaint: Complaint) -> None:
         c = complaint
         await self._conn.execute(
-            f"INSERT INTO complaints ({_COLUMNS}) VALUES"
-            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+            f"WITH added AS (INSERT INTO complaints ({_COLUMNS}) VALUES"
+            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18))"
+            f" {_insert_history(19)}",
             c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
             c.category, c.location.model_dump_json() if c.location else None,
             c.anonymous, c.confidential, c.language,
             self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
             c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
-            c.first_response_due_at, c.submitted_at,
+            c.first_response_due_at, c.submitted_at, *self._history_args(c),
         )
-        await self._write_history(c)
+        complaint.new_history.clear()
 
     async def save(self, complaint: Complaint) -> None:
+        """The new status and the new history entries, in one statement (one round trip)."""
         c = complaint
         await self._conn.execute(
-            "UPDATE complaints SET status=$2, assigned_opd_id=$3, assigned_opd_name=$4,"
-            " first_response_due_at=$5, updated_at=now() WHERE id=$1",
+            "WITH changed AS (UPDATE complaints SET status=$2, assigned_opd_id=$3,"
+            " assigned_opd_name=$4, first_response_due_at=$5, updated_at=now() WHERE id=$1)"
+            f" {_insert_history(6)}",
             c.id, c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
+            *self._history_args(c),
         )
-        await self._write_history(c)
+        complaint.new_history.clear()
+
+    @staticmethod
+    def _history_args(c: Complaint) -> tuple[list, ...]:
+        h = c.new_history
+        return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
+                [e.actor for e in h], [e.note for e in h])
+
+    async def lock_idempotency_key(self, key_hash: str) -> None: ...
+    async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None: ...
+    async def remember_idempotent(self, key_hash: str, request_hash: str,
+                                  complaint_id: uuid.UUID) -> None: ...
+
+
+_COLUMNS = (
+    "id, tracking_number, jurisdiction, channel, title, description, category, location,"
+    " anonymous, confidential, language, reporter_sealed, access_token_hash, status,"
+    " assigned_opd_id, assigned_opd_name, first_response_due_at, submitted_at"
+)
+
+
+def _insert_history(first: int) -> str:
+    """History rows for complaint $1, from the five parallel arrays from parameter `first` on."""
+    at, status, action, actor, note = (f"${n}" for n in range(first, first + 5))
+    return ("INSERT INTO complaint_history (complaint_id, at, status, action, actor, note)"
+            f" SELECT $1, * FROM unnest({at}::timestamptz[], {status}::text[], {action}::text[],"
+            f" {actor}::text[], {note}::text[])")
+
+
+class PgComplaintRepository:
+    def __init__(self, conn: asyncpg.Connection, cipher: PiiCipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    async def next_tracking_number(self) -> str:
+        return str(await self._conn.fetchval("SELECT nextval('tracking_number_seq')"))
+
+    async def add(self, complaint: Complaint) -> None:
+        c = complaint
+        await self._conn.execute(
+            f"WITH added AS (INSERT INTO complaints ({_COLUMNS}) VALUES"
+            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18))"
+            f" {_insert_history(19)}",
+            c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
+            c.category, c.location.model_dump_json() if c.location else None,
+            c.anonymous, c.confidential, c.language,
+            self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
+            c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
+            c.first_response_due_at, c.submitted_at, *self._history_args(c),
+        )
+        complaint.new_history.clear()
+
+    async def save(self, complaint: Complaint) -> None:
+        """The new status and the new history entries, in one statement (one round trip)."""
+        c = complaint
+        await self._conn.execute(
+            "WITH changed AS (UPDATE complaints SET status=$2, assigned_opd_id=$3,"
+            " assigned_opd_name=$4, first_response_due_at=$5, updated_at=now() WHERE id=$1)"
+            f" {_insert_history(6)}",
+            c.id, c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
+            *self._history_args(c),
+        )
+        complaint.new_history.clear()
+
+    @staticmethod
+    def _history_args(c: Complaint) -> tuple[list, ...]:
+        h = c.new_history
+        return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
+                [e.actor for e in h], [e.note for e in h])
 
     async def _write_history(self, complaint: Complaint) -> None:
         await self._conn.executemany(
@@ -98,21 +178,22 @@ class PgComplaintRepository:
             key_hash, request_hash, complaint_id)
 
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
+        """For a change: the row locked, without the history (changes only append to it)."""
         row = await self._conn.fetchrow(
             f"SELECT {_COLUMNS} FROM complaints WHERE id=$1 FOR UPDATE", complaint_id)
-        return await self._load(row)
+        return await self._load(row, with_history=False)
 
     async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
         row = await self._conn.fetchrow(
             f"SELECT {_COLUMNS} FROM complaints WHERE tracking_number=$1", tracking_number)
         return await self._load(row)
 
-    async def _load(self, row: asyncpg.Record | None) -> Complaint | None:
+    async def _load(self, row: asyncpg.Record | None, with_history: bool = True) -> Complaint | None:
         if row is None:
             return None
         history = await self._conn.fetch(
             "SELECT at, status, action, actor, note FROM complaint_history"
-            " WHERE complaint_id=$1 ORDER BY at, id", row["id"])
+            " WHERE complaint_id=$1 ORDER BY at, id", row["id"]) if with_history else []
         return Complaint(
             id=row["id"], tracking_number=row["tracking_number"],
             jurisdiction=row["jurisdiction"], channel=row["channel"], title=row["title"],
