@@ -3,7 +3,7 @@
 #   make stop   stop all of it
 #   make test   unit, integration and e2e tiers (they start their own Kafka and PostgreSQL)
 #   make demo   submit a few realistic complaints and follow each one
-#   make bench  submit-to-e-mail latency over 100 complaints
+#   make bench  throughput and submit-to-e-mail latency, next to pgbench and Kafka's own limits
 
 PYTHON ?= python3
 VENV   := .venv
@@ -44,7 +44,7 @@ test-e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
 
 bench: $(STAMP)
-	$(PY) bench/submit_to_email.py --complaints 100
+	$(PY) -m bench
 
 # Re-pin every Python package after changing pyproject.toml's dependencies.
 lock: $(STAMP)

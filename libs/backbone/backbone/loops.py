@@ -88,7 +88,7 @@ class SupervisedLoop:
     def dead(self) -> bool:
         return self._task is not None and self._task.done() and not self._stopping
 
-    async def stop(self, timeout: float = 20.0) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
         """Ask the loop to finish its turn; cancel it if it does not within `timeout`."""
         self._stopping = True
         self.wake()

@@ -1,0 +1,62 @@
+"""Following the mail catcher while the platform delivers.
+
+The catcher stamps each message with received_at when its SMTP DATA completes; that stamp, not
+the moment this process happens to look, is the end of a complaint's journey. So polling can be
+lazy (a few times a second) without blurring any number. It reads incrementally with
+GET /api/messages?since=<how many seen>, so a run of thousands of e-mails costs the catcher
+O(n) work in total, not O(n^2) as re-reading the whole mailbox on every poll would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from datetime import datetime
+
+import httpx
+
+
+class MailWatch:
+    """Use as `async with MailWatch(url) as watch:`; it follows from the moment it is entered."""
+
+    def __init__(self, mail_url: str) -> None:
+        self._mail = httpx.AsyncClient(base_url=mail_url, timeout=30)
+        self._seen = 0  # position in the catcher's mailbox
+        self.received: dict[str, float] = {}  # recipient -> epoch seconds of their first e-mail
+
+    async def __aenter__(self) -> "MailWatch":
+        # Whatever is already in the mailbox is not ours.
+        self._seen = (await self._mail.get("/api/stats")).raise_for_status().json()["count"]
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._mail.aclose()
+
+    async def poll(self) -> int:
+        """Read what arrived since the last poll; returns how many messages that was."""
+        response = await self._mail.get("/api/messages", params={"since": self._seen, "limit": 5000})
+        batch = response.raise_for_status().json()
+        for message in batch:
+            at = datetime.fromisoformat(message["received_at"]).timestamp()
+            for rcpt in message["rcpt_tos"]:
+                self.received.setdefault(rcpt, at)
+        self._seen += len(batch)
+        return len(batch)
+
+    async def wait_for(self, emails: Iterable[str], stall_timeout: float, overall_timeout: float,
+                       interval: float = 0.25) -> set[str]:
+        """Poll until every address has mail, or nothing new arrived for `stall_timeout` seconds,
+        or `overall_timeout` passed. Returns the addresses still without mail (empty = done)."""
+        missing = set(emails) - self.received.keys()
+        deadline = time.monotonic() + overall_timeout
+        last_progress = time.monotonic()
+        while missing and time.monotonic() < deadline and time.monotonic() - last_progress < stall_timeout:
+            await asyncio.sleep(interval)
+            while await self.poll() == 5000:  # a full page: more is waiting
+                pass
+            before = len(missing)
+            missing -= self.received.keys()
+            if len(missing) < before:
+                last_progress = time.monotonic()
+        return missing
