@@ -24,7 +24,7 @@ import logging
 import time
 
 import asyncpg
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 
 from backbone import metrics
 from backbone.db import DbTimeouts, LockSpace, connect, notify_channel
@@ -138,7 +138,10 @@ class OutboxRelay(SupervisedLoop):
         if not rows:
             return 0
         try:
-            outcomes = await self._publisher.send_each([self._to_record(row) for row in rows])
+            with tracer.start_as_current_span("outbox publish", kind=trace.SpanKind.PRODUCER,
+                                              attributes={"messaging.system": "kafka",
+                                                          "messaging.batch.message_count": len(rows)}):
+                outcomes = await self._publisher.send_each([self._to_record(row) for row in rows])
         except Exception as exc:
             raise KafkaUnavailable() from exc
         sent = [row["id"] for row, err in zip(rows, outcomes) if err is None]
@@ -181,15 +184,9 @@ class OutboxRelay(SupervisedLoop):
 
     @staticmethod
     def _to_record(row: asyncpg.Record) -> Record:
-        """The stored record, with a producer span continuing the trace it was written in."""
+        """The stored record, carrying the trace context it was written in: the consumer's span
+        continues the trace of the request or event that recorded it."""
         headers = [(name, value.encode()) for name, value in json.loads(row["headers"])]
-        parent = propagate.extract({"traceparent": row["traceparent"]} if row["traceparent"] else {})
-        with tracer.start_as_current_span(
-            f"{row['topic']} publish", context=parent, kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
-        ):
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-        headers = [h for h in headers if h[0] not in carrier]
-        headers += [(name, value.encode()) for name, value in carrier.items()]
+        if row["traceparent"]:
+            headers.append(("traceparent", row["traceparent"].encode()))
         return Record(row["topic"], row["key"], row["value"], headers)
