@@ -82,17 +82,12 @@ async def _no_session_state(conn: asyncpg.Connection) -> None:
 
 async def connect(dsn: str, schema: str, name: str,
                   timeouts: DbTimeouts = DbTimeouts()) -> asyncpg.Connection:
-    """A dedicated connection (not from the pool) for a loop that holds a session lock or
-    LISTENs: when the database restarts the loop drops it and connects anew."""
+    """A dedicated connection (not from the pool) for a loop that holds a session lock: when
+    the database restarts the loop drops it and connects anew."""
     return await asyncpg.connect(
         dsn, timeout=timeouts.connect, command_timeout=timeouts.command,
         server_settings=_server_settings(schema, name, timeouts),
     )
-
-
-def notify_channel(purpose: str, schema: str) -> str:
-    """One LISTEN/NOTIFY channel per purpose and schema: a commit wakes only its own loop."""
-    return f"{purpose}:{schema}"[:63]
 
 
 def _sql_files(folder: Traversable) -> list[Traversable]:

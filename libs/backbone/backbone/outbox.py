@@ -3,8 +3,8 @@ describes, so a committed change always gets its event and a rolled-back one nev
 
 `Outbox` is the small interface handlers see; `PgOutbox` writes rows on the handler's
 connection; `InMemoryOutbox` is its twin for unit tests. PgOutbox keeps what a transaction
-records and writes it in one statement just before commit (with the NOTIFY that wakes this
-schema's relay), so a batch of a hundred events costs one round trip, not a hundred and one.
+records and writes it in one statement just before commit, so a batch of a hundred events costs
+one round trip, not a hundred. The unit of work wakes the relay in-process after the commit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from opentelemetry import propagate
 from contracts.envelope import Envelope, to_record, wrap
 from contracts.events import TOPIC_OF, Event
 
-OUTBOX_CHANNEL = "outbox"
 
 
 @dataclass(frozen=True)
@@ -53,12 +52,10 @@ class Outbox(Protocol):
 class PgOutbox:
     """Stages outbox rows for the caller's transaction; `flush` writes them before commit."""
 
-    def __init__(self, conn: asyncpg.Connection, source: str, topic_prefix: str,
-                 channel: str) -> None:
+    def __init__(self, conn: asyncpg.Connection, source: str, topic_prefix: str) -> None:
         self._conn = conn
         self._source = source
         self._prefix = topic_prefix
-        self._channel = channel
         self._rows: list[OutboxRecord] = []
 
     async def record(self, event: Event) -> Envelope:
@@ -66,21 +63,21 @@ class PgOutbox:
         self._rows.append(row)
         return envelope
 
-    async def flush(self) -> None:
-        """Write every staged row and wake the relay (NOTIFY is delivered at commit)."""
+    async def flush(self) -> int:
+        """Write every staged row; returns how many."""
         if not self._rows:
-            return
+            return 0
         rows, self._rows = self._rows, []
         await self._conn.execute(
-            "WITH written AS (INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
+            "INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[],"
-            " $6::text[]) RETURNING 1)"
-            " SELECT pg_notify($7, count(*)::text) FROM written",
+            " $6::text[])",
             [r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows],
             [r.value for r in rows],
             [json.dumps([[name, value.decode()] for name, value in r.headers]) for r in rows],
-            [r.traceparent for r in rows], self._channel,
+            [r.traceparent for r in rows],
         )
+        return len(rows)
 
 
 class InMemoryOutbox:

@@ -2,11 +2,11 @@
 
 One relay per service schema publishes at a time (a session advisory lock in the relay's lock
 space), so one complaint's events keep their order even with several replicas. A crash
-between send and mark re-sends a row; consumers drop the duplicate by event id. New rows wake
-the relay through this schema's own LISTEN/NOTIFY channel; a poll interval bounds the wait if
-a notification is missed.
+between send and mark re-sends a row; consumers drop the duplicate by event id. A commit in this
+process wakes the relay at once (see PgUnitOfWork); rows another replica committed are found by
+polling every `poll_interval`.
 
-It holds a dedicated connection, not a pooled one: the session lock and the LISTEN live on it,
+It holds a dedicated connection, not a pooled one: the session lock lives on it,
 and when the database restarts the relay drops it and connects anew (a pooled connection once
 kept failing with "released back to the pool" after a restart, and the relay never published
 again). Failures are told apart by cause:
@@ -27,10 +27,9 @@ import asyncpg
 from opentelemetry import trace
 
 from backbone import metrics
-from backbone.db import DbTimeouts, LockSpace, connect, notify_channel
+from backbone.db import DbTimeouts, LockSpace, connect
 from backbone.kafka import KafkaPublisher, Publisher, Record, Unpublishable
 from backbone.loops import SupervisedLoop
-from backbone.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -45,6 +44,7 @@ class OutboxRelay(SupervisedLoop):
         self, dsn: str, schema: str, publisher: Publisher, *, service: str | None = None,
         batch_size: int = 500, poll_interval: float = 1.0, backoff_max: float = 5.0,
         timeouts: DbTimeouts = DbTimeouts(), kafka_required_for_health: bool = True,
+        linger: float = 0.005,
     ) -> None:
         super().__init__("relay", service or schema)
         self._dsn = dsn
@@ -55,7 +55,7 @@ class OutboxRelay(SupervisedLoop):
         self._backoff_max = backoff_max
         self._timeouts = timeouts
         self._kafka_required = kafka_required_for_health
-        self._channel = notify_channel(OUTBOX_CHANNEL, schema)
+        self._linger = linger
         self.published = 0
         self.leading = False
         self._kafka_failing_since: float | None = None
@@ -90,12 +90,12 @@ class OutboxRelay(SupervisedLoop):
                 return
             await self.pause(self._poll_interval)
         self.leading = True
-        await conn.add_listener(self._channel, self._on_notify)
         while not self.stopping:
             sent = await self._turn(conn)
             if sent < self._batch_size:
                 await self.pause(self._poll_interval if self._kafka_failing_since is None
-                                 else min(self._backoff_max, self._poll_interval * 2))
+                                 else min(self._backoff_max, self._poll_interval * 2),
+                                 linger=self._linger)
         await self._turn(conn)  # a last flush on a graceful stop
 
     async def _turn(self, conn: asyncpg.Connection) -> int:
@@ -124,9 +124,6 @@ class OutboxRelay(SupervisedLoop):
             self._kafka_failing_since = now  # at most one fresh producer per 15 s
             log.warning("outbox relay starting a fresh Kafka producer")
             await self._publisher.restart()
-
-    def _on_notify(self, *_: object) -> None:
-        self.wake()
 
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Publish the oldest pending rows, in id order; returns how many were settled."""

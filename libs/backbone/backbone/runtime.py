@@ -94,7 +94,10 @@ class Runtime:
 
     def unit_of_work(self) -> Any:
         assert self.pool is not None, "unit of work requested before start"
-        return self._uow_builder(self.pool, self.settings)
+        uow = self._uow_builder(self.pool, self.settings)
+        if self.relay is not None:
+            uow.wake_relay = self.relay.wake
+        return uow
 
     def add_loop(self, build: Callable[["Runtime"], SupervisedLoop]) -> None:
         """A service's own loop (e.g. notify's dispatcher), built at start, supervised alike."""
@@ -125,6 +128,7 @@ class Runtime:
         self.relay = OutboxRelay(
             s.database_url, s.schema_name, self.publisher, service=self.name,
             batch_size=s.relay_batch_size, poll_interval=s.relay_poll_interval,
+            linger=s.relay_linger_ms / 1000,
             timeouts=self.timeouts, kafka_required_for_health=not self._ready_without_kafka)
         self.loops = [self.relay, Housekeeper(self.pool, self.name, self._retention,
                                               interval=s.purge_interval)]

@@ -36,7 +36,10 @@ class ServiceSettings(BaseSettings):
     consumer_rebuild_after: float = Field(default=30.0, gt=0,
                                           description="Rebuild a consumer that made no progress this long")
     relay_batch_size: int = Field(default=500, ge=1)
-    relay_poll_interval: float = Field(default=1.0, gt=0)
+    relay_poll_interval: float = Field(
+        default=0.25, gt=0, description="How soon rows committed by another replica are published")
+    relay_linger_ms: float = Field(default=5, ge=0,
+                                   description="Wait after a wake-up so commits close together share a batch")
     db_pool_max_size: int = Field(default=10, ge=1)
     db_connect_timeout: float = Field(default=5.0, gt=0)
     db_command_timeout: float = Field(default=15.0, gt=0)

