@@ -154,9 +154,10 @@ class Runtime:
         self.started = False
         if self.watchdog:
             await self.watchdog.stop()
-        # The relay last: it flushes what the other loops recorded while finishing their turn.
-        for loop in sorted(self.loops, key=lambda lp: lp is self.relay):
-            await loop.stop()
+        # The others together, the relay last: it flushes what they recorded finishing their turn.
+        await asyncio.gather(*(loop.stop() for loop in self.loops if loop is not self.relay))
+        if self.relay is not None:
+            await self.relay.stop()
         for hook in self.on_stopping:
             with contextlib.suppress(Exception):
                 await hook(self)
