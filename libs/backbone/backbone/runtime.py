@@ -277,7 +277,7 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     return app
 
 
-def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 5,
+def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 30,
           max_concurrency: int | None = 1000, max_head_bytes: int = 16 * 1024) -> None:
     """Run until SIGTERM/SIGINT; uvicorn turns the signal into a graceful lifespan shutdown.
 
@@ -286,7 +286,8 @@ def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 
     pass `max_head_bytes`. Bodies are bounded by `backbone.http_limits`. Past `max_concurrency`
     open connections or running requests, uvicorn answers 503 at once rather than letting work
     pile up behind the database pool. An idle keep-alive connection closes after
-    `keep_alive_seconds`.
+    `keep_alive_seconds`: longer than clients' own idle expiry (httpx and most HTTP libraries
+    keep 5 s), or a client reusing a connection just as the server drops it gets no answer.
     """
     import uvicorn
 
