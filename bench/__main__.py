@@ -45,7 +45,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight in the throughput phase")
     p.add_argument("--rate", type=float, default=50, help="complaints/s offered in the paced phase")
     p.add_argument("--duration", type=float, default=20, help="seconds of the paced phase")
-    p.add_argument("--warmup", type=int, default=20, help="complaints sent first and not counted")
+    p.add_argument("--warmup", type=int, default=300,
+                   help="complaints sent first and not counted (warms the JIT, pools, caches)")
     p.add_argument("--skip-limits", action="store_true", help="no pgbench / Kafka producer phase")
     p.add_argument("--pgbench-seconds", type=int, default=10)
     p.add_argument("--kafka-records", type=int, default=200_000)
