@@ -80,3 +80,9 @@ def test_a_body_shorter_than_declared_times_out_with_408(platform):
     assert b"content-type: application/problem+json" in head.lower()
     assert b"connection: close" in head.lower()
     assert b"/request-timeout" in body
+
+
+def test_a_nul_in_the_tracking_number_is_refused_not_a_500(api):
+    response = api.get("/v1/complaints/12%0034", headers={"Authorization": "Bearer x"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 
 from contracts.lifecycle import allowed_actions
 from intake import handlers
@@ -63,7 +63,9 @@ def _view(c: Complaint) -> ComplaintView:
             responses={401: {"description": "No access token"},
                        404: {"description": "Unknown tracking number or wrong token"}})
 async def get_complaint(
-    tracking_number: str, request: Request,
+    tracking_number: Annotated[str, Path(pattern=r"^[0-9]{1,20}$",
+                                         description="The numeric tracking number")],
+    request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <access token>")] = None,
 ) -> ComplaintView:
     if not authorization or not authorization.lower().startswith("bearer "):
