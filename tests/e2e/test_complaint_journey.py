@@ -16,6 +16,7 @@ def test_submit_to_email_with_status_deadline_history_and_one_trace(platform, ap
     message = wait_for_mail(mail, receipt)
     assert message["rcpt_tos"] == [receipt["email"]]
     assert receipt["tracking_number"] in message["subject"]
+    assert message["subject"] == message["subject"].strip(), "a long subject folds cleanly"
     assert "Dinas Pekerjaan Umum dan Penataan Ruang" in message["text"]
 
     def notified():

@@ -46,7 +46,8 @@ class SmtpMailer:
         message = MIMEText(email.body, "plain", "utf-8")
         message["From"] = self._sender
         message["To"] = email.to
-        message["Subject"] = Header(email.subject, "utf-8").encode()
+        message["Subject"] = (email.subject if email.subject.isascii() else
+                              Header(email.subject, "utf-8", header_name="Subject").encode())
         message["Message-ID"] = email.message_id
         for name, value in email.headers.items():
             message[name] = value
