@@ -4,7 +4,6 @@ consumer, and advisory locks a client key cannot reach."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timezone
 

@@ -106,11 +106,12 @@ class KafkaConsumerLoop(SupervisedLoop):
         return client
 
     async def _close(self) -> None:
-        client, self._client = self._client, None
+        client = self._client
         if client is None:
             return
         with contextlib.suppress(Exception):
             await self.commit()
+        self._client = None
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.stop(), 10)
         self._pending.clear()

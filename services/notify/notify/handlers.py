@@ -97,11 +97,11 @@ async def _deliver(item: DueDelivery, uow_factory: UowFactory, mailer: Mailer, c
         try:
             email = _compose(item, cipher)
         except Exception as exc:  # a broken template or contact: this one only, never again
-            await _settle(uow_factory, lambda uow: uow.deliveries.give_up(
-                delivery.id, "failed", f"cannot compose: {type(exc).__name__}"))
+            reason = f"cannot compose: {type(exc).__name__}"
+            await _settle(uow_factory, lambda uow: uow.deliveries.give_up(delivery.id, "failed", reason))
             _count(delivery, "failed")
-            log.error("delivery cannot be composed", extra={
-                "delivery_id": str(delivery.id), "error": type(exc).__name__})
+            log.error("delivery cannot be composed", extra={"delivery_id": str(delivery.id),
+                                                             "error": reason})
             return
         if email is None:
             await _settle(uow_factory, lambda uow: uow.deliveries.give_up(
