@@ -210,7 +210,6 @@ async def test_an_answer_given_before_the_body_is_read_closes_the_connection():
 
 def failing_app() -> FastAPI:
     app = FastAPI()
-    app.state.max_body_bytes = LIMIT
     failures = {
         "db-starting": lambda: asyncpg.exceptions.CannotConnectNowError("starting up"),
         "refused": lambda: ConnectionRefusedError(111, "Connect call failed"),

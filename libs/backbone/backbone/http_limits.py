@@ -28,7 +28,6 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from opentelemetry import trace
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +145,6 @@ class _Exchange:
                    (b"content-length", str(len(body)).encode())]
         if self.http1_body:
             headers.append(_CLOSE)
-        context = trace.get_current_span().get_span_context()
-        if context.is_valid:
-            headers.append((b"x-trace-id", format(context.trace_id, "032x").encode()))
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": body, "more_body": linger})
         if linger:

@@ -57,7 +57,6 @@ class OutboxRelay(SupervisedLoop):
         self._kafka_required = kafka_required_for_health
         self._linger = linger
         self.published = 0
-        self.leading = False
         self._kafka_failing_since: float | None = None
         self._next_stats = 0.0
 
@@ -70,7 +69,6 @@ class OutboxRelay(SupervisedLoop):
                 backoff = 0.2
                 await self._lead(conn)
             except Exception as exc:  # database gone, connection broken: reconnect
-                self.leading = False
                 self.report(False, f"database unavailable: {type(exc).__name__}")
                 log.warning("outbox relay lost its database connection; reconnecting",
                             extra={"error": repr(exc)})
@@ -89,7 +87,6 @@ class OutboxRelay(SupervisedLoop):
             if self.stopping:
                 return
             await self.pause(self._poll_interval)
-        self.leading = True
         while not self.stopping:
             sent = await self._turn(conn)
             if sent < self._batch_size:

@@ -37,6 +37,7 @@ from backbone.consumer import EventConsumer
 from backbone.consumer_loop import KafkaConsumerLoop
 from backbone.db import DbTimeouts, apply_migrations, create_pool
 from backbone.errors import is_transient
+from backbone.http_limits import BodyLimits
 from backbone.kafka import KafkaPublisher, ensure_topics
 from backbone.loops import SupervisedLoop, Watchdog
 from backbone.relay import OutboxRelay
@@ -270,6 +271,9 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
+    # Added last is outermost: the edge (trace id, latency) sees the limits' 413 and 408 too.
+    app.add_middleware(BodyLimits, max_body_bytes=runtime.settings.max_body_bytes,
+                       body_timeout=runtime.settings.body_timeout)
     app.add_middleware(_Edge, service=runtime.name)
     # One server span per request; a span per body chunk sent or received costs more than it tells.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics",

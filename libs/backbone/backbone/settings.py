@@ -35,6 +35,8 @@ class ServiceSettings(BaseSettings):
     consumer_commit_interval: float = Field(default=1.0, ge=0, description="Seconds between offset commits")
     consumer_rebuild_after: float = Field(default=30.0, gt=0,
                                           description="Rebuild a consumer that made no progress this long")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1, description="Largest request body accepted")
+    body_timeout: float = Field(default=10.0, gt=0, description="Seconds to receive a whole request body")
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval: float = Field(
         default=0.25, gt=0, description="How soon rows committed by another replica are published")

@@ -40,7 +40,5 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         clock=lambda: datetime.now(timezone.utc), cipher=cipher,
         tokens=AccessTokens(settings.token_secret()),
         default_jurisdiction=settings.default_jurisdiction)
-    app.state.max_body_bytes = settings.max_body_bytes
-    problems.install(app, retry_after_seconds=settings.retry_after_seconds,
-                     body_timeout=settings.body_timeout)
+    problems.install(app, retry_after_seconds=settings.retry_after_seconds)
     return app

@@ -17,8 +17,6 @@ class IntakeSettings(ServiceSettings):
                                   "derived from PII_KEY when unset")
     idempotency_retention_hours: float = Field(default=24, gt=0,
                                                description="How long a retry with the same key is recognised")
-    max_body_bytes: int = 64 * 1024
-    body_timeout: float = Field(default=10.0, gt=0, description="Seconds to receive a whole request body")
     retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After when the database is away")
     public_base_url: str = "http://127.0.0.1:8000"
 

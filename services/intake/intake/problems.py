@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from backbone.errors import is_transient, sqlstate
-from backbone.http_limits import BodyLimits
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://lapor.example/problems/"
@@ -63,9 +62,8 @@ def _where(exc: BaseException) -> list[str]:
             for f in traceback.extract_tb(exc.__traceback__)[-12:]]
 
 
-def install(app: FastAPI, *, retry_after_seconds: int = 2, body_timeout: float = 10.0,
-            chunk_timeout: float = 5.0) -> None:
-    """Problem details for every error, and the body limits (`app.state.max_body_bytes`)."""
+def install(app: FastAPI, *, retry_after_seconds: int = 2) -> None:
+    """Problem details for every error (the body limits are every service's: build_app)."""
 
     def unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("dependency unavailable, answered 503",
@@ -108,6 +106,3 @@ def install(app: FastAPI, *, retry_after_seconds: int = 2, body_timeout: float =
         return problem(500, "internal-error", "Something went wrong on our side",
                        "Nothing was recorded for this request. Please try again.")
 
-    app.add_middleware(BodyLimits, max_body_bytes=app.state.max_body_bytes,
-                       body_timeout=body_timeout, chunk_timeout=chunk_timeout,
-                       problem_base=PROBLEM_BASE)
