@@ -95,13 +95,160 @@ class ComplaintSentToTriageV1(Event):
     suggestions: list[str] = Field(default_factory=list)
 
 
+ActorRole = Literal["citizen", "opd", "operator", "system"]
+ArchiveReason = Literal["unclear", "too_general", "not_public_service", "spam", "duplicate"]
+
+
+class ComplaintTransitionV1(Event):
+    """What every lifecycle fact recorded by intake carries, so sla and notify can act on any of
+    them without asking: which complaint, in which jurisdiction, with which OPD, who acted in
+    which role, from which status to which, and the public note. Never personal data: the actor
+    is a staff subject or a service name, never a citizen; notes are what the actor wrote for
+    the complaint's timeline. Concrete facts below add what is theirs."""
+
+    tracking_number: str
+    jurisdiction: str
+    action: str
+    from_status: str
+    to_status: str
+    actor_role: ActorRole
+    actor: str | None = Field(default=None, description="Staff subject or service; None for a citizen")
+    opd_id: str | None = Field(default=None, description="The OPD the complaint is with after this")
+    note: str | None = None
+
+
+class ComplaintDisposedV1(ComplaintTransitionV1):
+    """The complaint is now with an OPD: routing's assignment applied, or an operator disposed or
+    reassigned it by hand. sla starts the OPD's first-response clock on it; notify tells the
+    citizen."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintDisposed.v1"
+
+    opd_id: str
+    opd_name: str
+    previous_opd_id: str | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    reason: str | None = None
+    language: Literal["id", "en"] = "id"
+
+
+class ComplaintAcceptedV1(ComplaintTransitionV1):
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintAccepted.v1"
+
+
+class ComplaintFollowedUpV1(ComplaintTransitionV1):
+    """The OPD responded (tindak lanjut); `note` is its answer to the citizen."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintFollowedUp.v1"
+
+
+class CitizenRepliedV1(ComplaintTransitionV1):
+    """The citizen answered a follow-up; the thread is back with the OPD."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "CitizenReplied.v1"
+
+
+class ComplaintPostponedV1(ComplaintTransitionV1):
+    """An operator asked the citizen for more information (`note`); the clock waits."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintPostponed.v1"
+
+
+class ComplaintInformationAddedV1(ComplaintTransitionV1):
+    """The citizen added what was asked (`note`); routing routes the complaint again."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintInformationAdded.v1"
+
+
+class ComplaintResumedV1(ComplaintTransitionV1):
+    """An operator resumed a postponed complaint without waiting; routing routes it again."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintResumed.v1"
+
+
+class ComplaintRejectedNotAuthorityV1(ComplaintTransitionV1):
+    """The OPD said "bukan wewenang". `opd_id` is None (with no one now); `rejected_by` lists every
+    OPD that has rejected this complaint, so routing never sends it back to any of them."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintRejectedNotAuthority.v1"
+
+    rejecting_opd_id: str
+    reason: str
+    rejected_by: list[str] = Field(default_factory=list)
+    suggested_opd_id: str | None = None
+
+
+class ComplaintArchivedV1(ComplaintTransitionV1):
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintArchived.v1"
+
+    reason: ArchiveReason
+
+
+class ComplaintMarkedNotOursV1(ComplaintTransitionV1):
+    """For another government or a state company; `responsible` names who is."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintMarkedNotOurs.v1"
+
+    responsible: str | None = None
+
+
+class ComplaintMergedV1(ComplaintTransitionV1):
+    """A duplicate merged into another complaint: its reporter follows that one from now on."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintMerged.v1"
+
+    into_complaint_id: UUID
+    into_tracking_number: str
+
+
+class ComplaintResolvedV1(ComplaintTransitionV1):
+    """The OPD says the matter is resolved; `evidence` says how (what was done, where to see it)."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintResolved.v1"
+
+    evidence: str
+
+
+class ComplaintClosedV1(ComplaintTransitionV1):
+    """Closed by the citizen (actor_role citizen) or after their silence (actor_role system).
+    sla starts the reopen window on it."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintClosed.v1"
+
+
+class ComplaintReopenedV1(ComplaintTransitionV1):
+    """The citizen reopened a closed complaint, with a reason; it is back with its OPD."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintReopened.v1"
+
+    reason: str
+
+
+class ComplaintRatedV1(ComplaintTransitionV1):
+    """The citizen's satisfaction with the handling, 1 to 5 (feeds the city's service index)."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintRated.v1"
+
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = None
+
+
+LIFECYCLE_EVENTS: tuple[type[ComplaintTransitionV1], ...] = (
+    ComplaintDisposedV1, ComplaintAcceptedV1, ComplaintFollowedUpV1, CitizenRepliedV1,
+    ComplaintPostponedV1, ComplaintInformationAddedV1, ComplaintResumedV1,
+    ComplaintRejectedNotAuthorityV1, ComplaintArchivedV1, ComplaintMarkedNotOursV1,
+    ComplaintMergedV1, ComplaintResolvedV1, ComplaintClosedV1, ComplaintReopenedV1,
+    ComplaintRatedV1,
+)
+
+
 class SlaClockStartedV1(Event):
     """A deadline clock started for a complaint (e.g. first response after disposition)."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "SlaClockStarted.v1"
 
     tracking_number: str
-    clock: Literal["verification", "first_response", "auto_close", "resolution"]
+    clock: Literal["verification", "first_response", "auto_close", "resolution", "reopen_window"]
     opd_id: str | None = None
     started_at: datetime
     due_at: datetime
@@ -130,6 +277,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintSentToTriageV1,
         SlaClockStartedV1,
         NotificationSentV1,
+        *LIFECYCLE_EVENTS,
     )
 }
 
@@ -142,4 +290,5 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     ComplaintSentToTriageV1: topics.ROUTING_EVENTS,
     SlaClockStartedV1: topics.SLA_EVENTS,
     NotificationSentV1: topics.NOTIFY_EVENTS,
+    **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},
 }
