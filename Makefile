@@ -4,13 +4,14 @@
 #   make test   unit, integration and e2e tiers (they start their own Kafka and PostgreSQL)
 #   make demo   submit a few realistic complaints and follow each one
 #   make bench  throughput and submit-to-e-mail latency, next to pgbench and Kafka's own limits
+#   make token ROLE=operator | ROLE=opd OPD=<opd id> [TTL=8h]   a staff JWT (last line of output)
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run stop status demo test test-unit test-integration test-e2e bench lock clean
+.PHONY: run stop status demo token test test-unit test-integration test-e2e bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ status: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m devstack demo
+
+token: $(STAMP)
+	@$(PY) -m devstack token --role "$(ROLE)" $(if $(OPD),--opd "$(OPD)") $(if $(TTL),--ttl="$(TTL)")
 
 test: $(STAMP)
 	$(PY) -m pytest tests -p no:cacheprovider

@@ -86,7 +86,8 @@ def stack():
     home = REPO_ROOT / "var" / f"chaos-{uuid.uuid4().hex[:8]}"
     config = StackConfig.private(home, prefix="chaos.")
     config.extra_env = {"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5",
-                        "DISPATCH_LEASE_SECONDS": "20"}
+                        "DISPATCH_LEASE_SECONDS": "20",
+                        "RATE_LIMIT_PER_CLIENT": "100000/minute"}  # one load generator
     s = Stack(config)
     try:
         s.up()

@@ -5,9 +5,10 @@ import pytest
 
 from backbone.consumer import PermanentError
 from contracts.events import (
-    CitizenContactProvidedV2, ComplaintAssignedV1, ComplaintSubmittedV1, SlaClockStartedV1,
+    CitizenContactProvidedV2, ComplaintAssignedV1, ComplaintDisposedV1, ComplaintSubmittedV1,
+    SlaClockStartedV1,
 )
-from contracts.lifecycle import Status, TransitionNotAllowed
+from contracts.lifecycle import Status
 from intake import handlers
 from intake.adapters.uow import IntakeInMemoryUnitOfWork
 from intake.domain.commands import SubmitComplaint
@@ -73,7 +74,7 @@ async def test_assignment_deadline_and_history():
                                    opd_id="dinas-pupr", opd_name="Dinas PUPR", confidence=1, reason="r")
     clock = SlaClockStartedV1(complaint_id=complaint.id, occurred_at=NOW + timedelta(seconds=2),
                               tracking_number=complaint.tracking_number, clock="first_response",
-                              started_at=NOW, due_at=NOW + timedelta(days=7), working_days=5,
+                              opd_id="dinas-pupr", started_at=NOW, due_at=NOW + timedelta(days=7), working_days=5,
                               timezone="Asia/Jakarta")
     async with uow:
         await handlers.on_complaint_assigned(assigned, uow)
@@ -83,18 +84,41 @@ async def test_assignment_deadline_and_history():
     assert stored.status is Status.DISPOSED and stored.assigned_opd_id == "dinas-pupr"
     assert stored.first_response_due_at == NOW + timedelta(days=7)
     assert [h.action for h in stored.history] == ["submit", "assign", "deadline_set"]
+    disposed = uow.outbox.events[-1]
+    assert isinstance(disposed, ComplaintDisposedV1), "intake tells everyone the complaint is with an OPD"
+    assert (disposed.opd_id, disposed.actor_role, disposed.actor, disposed.from_status) == (
+        "dinas-pupr", "system", "routing", "submitted")
 
 
-async def test_assigning_twice_breaks_the_lifecycle():
+async def test_a_clock_of_an_opd_the_complaint_left_is_ignored():
+    uow = IntakeInMemoryUnitOfWork()
+    complaint = (await submit(uow)).complaint
+    async with uow:
+        await handlers.on_complaint_assigned(ComplaintAssignedV1(
+            complaint_id=complaint.id, occurred_at=NOW, tracking_number=complaint.tracking_number,
+            jurisdiction="kota-contoh", opd_id="dlh", opd_name="DLH", confidence=1, reason="r"), uow)
+        await handlers.on_sla_clock_started(SlaClockStartedV1(
+            complaint_id=complaint.id, occurred_at=NOW, tracking_number=complaint.tracking_number,
+            clock="first_response", opd_id="dinas-pupr", started_at=NOW,
+            due_at=NOW + timedelta(days=7), working_days=5, timezone="Asia/Jakarta"), uow)
+    assert (await uow.complaints.get(complaint.id)).due_at is None
+
+
+async def test_a_stale_routing_decision_is_dropped_not_applied_twice():
+    """An operator may dispose by hand while routing decides: routing's late word changes
+    nothing (and is not dead-lettered: retrying it could never help)."""
     uow = IntakeInMemoryUnitOfWork()
     complaint = (await submit(uow)).complaint
     event = ComplaintAssignedV1(complaint_id=complaint.id, occurred_at=NOW, tracking_number="1",
                                 jurisdiction="k", opd_id="dlh", opd_name="DLH", confidence=1, reason="r")
     async with uow:
         await handlers.on_complaint_assigned(event, uow)
-    with pytest.raises(TransitionNotAllowed):
-        async with uow:
-            await handlers.on_complaint_assigned(event, uow)
+    published = len(uow.outbox.events)
+    async with uow:
+        await handlers.on_complaint_assigned(event.model_copy(update={"opd_id": "dinkes"}), uow)
+    stored = await uow.complaints.get(complaint.id)
+    assert stored.assigned_opd_id == "dlh" and len(uow.outbox.events) == published
+    assert [h.action for h in stored.history] == ["submit", "assign"]
 
 
 async def test_event_for_unknown_complaint_is_permanent():

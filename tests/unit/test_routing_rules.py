@@ -30,3 +30,9 @@ def test_a_tie_abstains_with_suggestions():
 
 def test_normalise_strips_html_and_expands_abbreviations():
     assert normalise("<p>Mhn jln  rusak!</p>").split() == ["mohon", "jalan", "rusak"]
+
+
+def test_excluded_opds_are_neither_chosen_nor_suggested():
+    decision = classify("Sampah dekat jembatan", "Di sini ada limbah dan drainase tersumbat parah.",
+                        exclude=frozenset({"dlh"}))
+    assert decision.opd_id == "dinas-pupr" and "dlh" not in decision.suggestions

@@ -20,6 +20,17 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/lapor")
     monkeypatch.setenv("PII_KEY", "k")
     monkeypatch.setenv("TOPIC_PREFIX", "staging.")
+    monkeypatch.setenv("JWT_JWKS_URL", "https://sso.example.id/realms/kota/protocol/openid-connect/certs")
     settings = load_settings(IntakeSettings)
     assert settings.service_name == "intake" and settings.schema_name == "intake"
     assert settings.topic_prefix == "staging." and settings.http_port == 8000
+
+
+def test_intake_will_not_start_without_a_way_to_verify_staff_tokens(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/lapor")
+    monkeypatch.setenv("PII_KEY", "k")
+    monkeypatch.delenv("JWT_PUBLIC_KEY", raising=False)
+    monkeypatch.delenv("JWT_JWKS_URL", raising=False)
+    with pytest.raises(SystemExit):
+        load_settings(IntakeSettings)
+    assert "JWT_PUBLIC_KEY" in capsys.readouterr().err

@@ -1,20 +1,87 @@
-"""`python -m devstack up|down|status|demo`: the local platform, for `make run`, `make stop`,
-`make demo`."""
+"""`python -m devstack up|down|status|demo|token`: the local platform, for `make run`,
+`make stop`, `make demo`, `make token`."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
+from devstack import tokens
 from devstack.stack import Stack, StackConfig
+
+
+def parse_ttl(text: str) -> timedelta:
+    """`8h`, `30m`, `90s`, `2d`, or a number of hours; negative for an expired token."""
+    match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 8h, 30m, -5m)")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "hours"}[match[2]]
+    return timedelta(**{unit: float(match[1])})
+
+
+def token(stack: Stack, role: str, opd: str | None, subject: str | None, ttl: timedelta) -> int:
+    """Print a staff token as the last line of stdout (what it is goes to stderr before it)."""
+    if role not in tokens.STAFF_ROLES:
+        print("devstack token: say which role: make token ROLE=operator, or make token ROLE=opd "
+              "OPD=<opd id>", file=sys.stderr)
+        return 2
+    if role == "opd" and not opd:
+        print(f"devstack token: an OPD token needs the OPD's id: make token ROLE=opd OPD=<opd id>"
+              f"{_known_opds()}", file=sys.stderr)
+        return 2
+    if role == "operator" and opd:
+        print("devstack token: OPD= is only for ROLE=opd (an operator acts for every OPD)",
+              file=sys.stderr)
+        return 2
+    key_existed = (stack.c.home / "secrets" / tokens.PRIVATE_KEY_FILE).exists()
+    try:
+        signed = stack.staff_token(role, opd, subject, ttl)
+    except RuntimeError as exc:
+        print(f"devstack token: {exc}", file=sys.stderr)
+        return 1
+    if not key_existed and stack.status().get("intake"):
+        print("devstack token: the signing key was just made, after intake started: restart the "
+              "platform (make stop && make run) so intake accepts it", file=sys.stderr)
+    who = f"OPD {opd}" if role == "opd" else "operator"
+    until = (datetime.now(UTC) + ttl).strftime("%Y-%m-%d %H:%M UTC")
+    state = f"valid for {_human(ttl)}, until {until}" if ttl > timedelta(0) else f"expired at {until}"
+    print(f"Staff token ({who}) for {stack.service_url('intake')}, {state}; "
+          f"send it as 'Authorization: Bearer <token>':", file=sys.stderr, flush=True)
+    print(signed, flush=True)
+    return 0
+
+
+def _human(ttl: timedelta) -> str:
+    seconds = int(ttl.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+def _known_opds() -> str:
+    try:
+        from routing.domain.rules import OPD_RULES
+    except ImportError:
+        return ""
+    return " (routing knows: " + ", ".join(OPD_RULES) + ")"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack")
-    parser.add_argument("command", choices=["up", "down", "status", "demo"])
+    parser.add_argument("command", choices=["up", "down", "status", "demo", "token"])
+    staff = parser.add_argument_group("token", "a staff JWT the running (or next) intake accepts")
+    staff.add_argument("--role", default="", help="operator or opd")
+    staff.add_argument("--opd", default=None, help="the OPD's id, for --role opd (e.g. dinas-pupr)")
+    staff.add_argument("--subject", default=None, help="the staff member's id (sub)")
+    staff.add_argument("--ttl", type=parse_ttl, default=tokens.DEFAULT_TTL,
+                       help="how long it is valid: 8h (default), 30m, 90s; negative for expired")
     args = parser.parse_args(argv)
     stack = Stack(StackConfig())
+    if args.command == "token":
+        return token(stack, args.role.strip(), (args.opd or "").strip() or None, args.subject, args.ttl)
     if args.command == "up":
         started = time.monotonic()
         try:

@@ -17,8 +17,10 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from devstack import tokens
 from devstack.kafka import REPO_ROOT, KafkaNode, ensure_jars
 from devstack.postgres import EmbeddedPostgres, create_database
 
@@ -94,6 +96,7 @@ class Stack:
         self.postgres = EmbeddedPostgres(config.home / "pg", config.pg_port)
         self.dsn: str | None = None
         self._children: dict[str, subprocess.Popen] = {}
+        self._signing_key: tokens.SigningKey | None = None
 
     # ---- infrastructure
 
@@ -144,6 +147,43 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    # ---- staff tokens: a development signing key, unless the caller names a real issuer's key
+
+    def signing_key(self) -> tokens.SigningKey:
+        """One key pair per stack folder (`secrets/jwt-signing.pem`, 0600), made on first use."""
+        if self._signing_key is None:
+            self._signing_key = tokens.load_or_create(self.c.home / "secrets")[0]
+        return self._signing_key
+
+    def _configured_jwt_key(self) -> dict[str, str]:
+        configured = {**os.environ, **self.c.extra_env}
+        return {k: configured[k] for k in ("JWT_PUBLIC_KEY", "JWT_JWKS_URL") if configured.get(k)}
+
+    def jwt_env(self) -> dict[str, str]:
+        """How intake verifies staff tokens: with the caller's JWT_PUBLIC_KEY or JWT_JWKS_URL
+        when the environment (or extra_env) has one, else with this stack's development key."""
+        if self._configured_jwt_key():
+            return {}
+        return {"JWT_PUBLIC_KEY": self.signing_key().public_pem,
+                "JWT_ISSUER": tokens.ISSUER, "JWT_AUDIENCE": tokens.AUDIENCE}
+
+    def staff_token(self, role: str, opd: str | None = None, subject: str | None = None,
+                    ttl: timedelta = tokens.DEFAULT_TTL, **claims) -> str:
+        """A JWT for an operator (`role="operator"`) or a member of OPD `opd` (`role="opd"`)
+        that this stack's intake accepts; a negative `ttl` makes one that has already expired.
+        Extra claims (e.g. `jurisdiction`, or `aud`/`iss` to get a token refused) are added."""
+        configured = self._configured_jwt_key()
+        key = self.signing_key()
+        if configured and not tokens.same_public_key(configured.get("JWT_PUBLIC_KEY", ""), key.public_pem):
+            raise RuntimeError(
+                f"intake verifies staff tokens with your {' / '.join(configured)}, not the devstack "
+                "key: get tokens from that issuer, or unset it to use the development key")
+        env = {**os.environ, **self.jwt_env(), **self.c.extra_env}  # what intake is given
+        return key.mint(role, opd, subject, ttl, issuer=env.get("JWT_ISSUER") or None,
+                        audience=env.get("JWT_AUDIENCE") or tokens.AUDIENCE,
+                        role_claim=env.get("JWT_ROLE_CLAIM") or "role",
+                        opd_claim=env.get("JWT_OPD_CLAIM") or "opd", **claims)
+
     def service_env(self, name: str) -> dict[str, str]:
         assert self.dsn, "infrastructure not started"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACES_"))}
@@ -158,6 +198,8 @@ class Stack:
             "SMTP_PORT": str(self.c.smtp_port),
             "PUBLIC_BASE_URL": self.service_url("intake"),
         })
+        if name == "intake":
+            env.update(self.jwt_env())
         env.update(self.c.extra_env)
         return env
 

@@ -38,6 +38,7 @@ from backbone.consumer_loop import KafkaConsumerLoop
 from backbone.db import DbTimeouts, apply_migrations, create_pool
 from backbone.errors import is_transient
 from backbone.http_limits import BodyLimits
+from backbone.rate_limits import RateLimits
 from backbone.kafka import KafkaPublisher, ensure_topics
 from backbone.loops import SupervisedLoop, Watchdog
 from backbone.relay import OutboxRelay
@@ -271,9 +272,12 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
-    # Added last is outermost: the edge (trace id, latency) sees the limits' 413 and 408 too.
-    app.add_middleware(BodyLimits, max_body_bytes=runtime.settings.max_body_bytes,
-                       body_timeout=runtime.settings.body_timeout)
+    # Added last is outermost: the edge (trace id, latency) sees the limits' 429, 413, 408 too.
+    s = runtime.settings
+    app.add_middleware(BodyLimits, max_body_bytes=s.max_body_bytes, body_timeout=s.body_timeout)
+    app.add_middleware(RateLimits, per_client=s.rate_limit_per_client,
+                       per_token=s.rate_limit_per_token, storage=s.rate_limit_storage,
+                       trusted_proxies=s.trusted_proxies)
     app.add_middleware(_Edge, service=runtime.name)
     # One server span per request; a span per body chunk sent or received costs more than it tells.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics",

@@ -37,6 +37,14 @@ class ServiceSettings(BaseSettings):
                                           description="Rebuild a consumer that made no progress this long")
     max_body_bytes: int = Field(default=64 * 1024, ge=1, description="Largest request body accepted")
     body_timeout: float = Field(default=10.0, gt=0, description="Seconds to receive a whole request body")
+    rate_limit_per_client: str = Field(
+        default="600/minute", description="Requests per client address, e.g. '20/second;600/minute'; empty: none")
+    rate_limit_per_token: str = Field(
+        default="300/minute", description="Requests per bearer token; empty: none")
+    rate_limit_storage: str = Field(default="memory://",
+                                    description="Where counts live: memory:// (per replica) or redis://host")
+    trusted_proxies: str = Field(default="", description="Comma-separated proxy addresses whose "
+                                                         "X-Forwarded-For names the client")
     relay_batch_size: int = Field(default=500, ge=1)
     relay_poll_interval: float = Field(
         default=0.25, gt=0, description="How soon rows committed by another replica are published")
@@ -71,6 +79,7 @@ def load_settings(cls: type[S]) -> S:
         lines = [f"{cls.__name__}: cannot start, the environment is incomplete or wrong:"]
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"  - {name}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"  - {name}: {message}" if name else f"  - {message}")
         print("\n".join(lines), file=sys.stderr)
         raise SystemExit(2) from None

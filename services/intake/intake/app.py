@@ -11,6 +11,7 @@ from backbone.retention import Retention
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
 from intake import api, handlers, problems
+from intake.adapters.staff_tokens import JwtSettings, JwtVerifier
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.tokens import AccessTokens
@@ -34,10 +35,21 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     runtime.consumer.on(events.NotificationSentV1, handlers.on_notification_sent)
 
     app = build_app(runtime, routers=[api.router], title="LAPOR intake API",
-                    version="1.0.0", description="Submit citizen complaints and follow them.")
+                    version="1.1.0",
+                    description="Submit citizen complaints and follow them; OPD staff and "
+                                "operators act on them through one lifecycle.")
+    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
     app.state.settings = settings
+    app.state.clock = clock
+    app.state.staff_tokens = JwtVerifier(JwtSettings(
+        public_key=settings.jwt_public_key, jwks_url=settings.jwt_jwks_url,
+        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+        algorithms=tuple(a.strip() for a in settings.jwt_algorithms.split(",") if a.strip()),
+        role_claim=settings.jwt_role_claim, opd_claim=settings.jwt_opd_claim,
+        jurisdiction_claim=settings.jwt_jurisdiction_claim,
+        leeway_seconds=settings.jwt_leeway_seconds))
     app.state.submit_deps = handlers.SubmitDeps(
-        clock=lambda: datetime.now(timezone.utc), cipher=cipher,
+        clock=clock, cipher=cipher,
         tokens=AccessTokens(settings.token_secret()),
         default_jurisdiction=settings.default_jurisdiction)
     problems.install(app, retry_after_seconds=settings.retry_after_seconds)

@@ -7,9 +7,11 @@ recorded go to the outbox in that same transaction.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from backbone.errors import PermanentError
@@ -17,13 +19,17 @@ from backbone.pii import PiiCipher
 from contracts.events import (
     ComplaintAssignedV1, ComplaintSentToTriageV1, NotificationSentV1, SlaClockStartedV1,
 )
+from contracts.lifecycle import Action, Role, RoleNotAllowed, TransitionNotAllowed, check_role
 from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.actions import ActionRefused, TakeAction
+from intake.domain.actors import Actor
 from intake.domain.commands import SubmitComplaint
 from intake.domain.complaint import Complaint, Reporter
+from intake.domain.queries import ComplaintQuery
 from intake.domain.tokens import AccessTokens, hash_key, hash_token
 
 Clock = Callable[[], datetime]
-__all__ = ["IdempotencyKeyReused", "Receipt", "hash_token", "submit_complaint"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,23 +97,48 @@ async def _load(uow: IntakeUnitOfWork, complaint_id: uuid.UUID) -> Complaint:
     return complaint
 
 
+async def _apply_system(uow: IntakeUnitOfWork, complaint_id: uuid.UUID, cmd: TakeAction,
+                        service: str, at: datetime) -> None:
+    """Another service's decision, applied if the complaint still accepts it. A person may have
+    acted first (an operator disposed it by hand while routing was deciding): then the decision
+    is stale, and dropping it is right; dead-lettering or retrying it would not help."""
+    complaint = await _load(uow, complaint_id)
+    try:
+        complaint.take(cmd, Actor.system(service), at)
+    except (TransitionNotAllowed, ActionRefused) as exc:
+        log.info("stale decision ignored", extra={
+            "tracking_number": complaint.tracking_number, "action": cmd.action.value,
+            "status": complaint.status.value, "why": type(exc).__name__})
+        return
+    await _save(uow, complaint)
+
+
+async def _save(uow: IntakeUnitOfWork, *complaints: Complaint) -> None:
+    for complaint in complaints:
+        await uow.complaints.save(complaint)
+        for event in complaint.events:
+            await uow.outbox.record(event)
+        complaint.events.clear()
+
+
 async def on_complaint_assigned(event: ComplaintAssignedV1, uow: IntakeUnitOfWork) -> None:
-    complaint = await _load(uow, event.complaint_id)
-    complaint.assign(event.opd_id, event.opd_name, event.occurred_at)
-    await uow.complaints.save(complaint)
+    await _apply_system(uow, event.complaint_id, TakeAction(
+        Action.ASSIGN, opd_id=event.opd_id, opd_name=event.opd_name,
+        confidence=event.confidence, reason=event.reason), "routing", event.occurred_at)
 
 
 async def on_complaint_sent_to_triage(event: ComplaintSentToTriageV1, uow: IntakeUnitOfWork) -> None:
-    complaint = await _load(uow, event.complaint_id)
-    complaint.send_to_triage(event.reason, event.occurred_at)
-    await uow.complaints.save(complaint)
+    await _apply_system(uow, event.complaint_id, TakeAction(
+        Action.SEND_TO_TRIAGE, reason=event.reason), "routing", event.occurred_at)
 
 
 async def on_sla_clock_started(event: SlaClockStartedV1, uow: IntakeUnitOfWork) -> None:
-    if event.clock != "first_response":
+    if event.clock not in ("first_response", "reopen_window"):
         return
     complaint = await _load(uow, event.complaint_id)
-    complaint.set_first_response_deadline(event.due_at, event.occurred_at)
+    if event.clock == "first_response" and event.opd_id != complaint.assigned_opd_id:
+        return  # the clock of an OPD the complaint has since left
+    complaint.set_deadline(event.clock, event.due_at, event.occurred_at)
     await uow.complaints.save(complaint)
 
 
@@ -115,3 +146,78 @@ async def on_notification_sent(event: NotificationSentV1, uow: IntakeUnitOfWork)
     complaint = await _load(uow, event.complaint_id)
     complaint.record_notification(event.channel, event.occurred_at)
     await uow.complaints.save(complaint)
+
+
+# ---- people acting through the HTTP API
+
+
+class NotFound(Exception):
+    """No such complaint for this caller: one answer for "does not exist", "wrong access
+    token" and "another OPD's", so sequential tracking numbers reveal nothing."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a staff member (from a verified token) or a citizen holding a token
+    that only its complaint can confirm."""
+
+    actor: Actor
+    citizen_token: str | None = None
+
+
+def may_see(complaint: Complaint, caller: Caller) -> bool:
+    actor = caller.actor
+    if actor.role is Role.CITIZEN:
+        return caller.citizen_token is not None and hmac.compare_digest(
+            complaint.access_token_hash, hash_token(caller.citizen_token))
+    if actor.role is Role.OPD:
+        return actor.opd_id is not None and complaint.assigned_opd_id == actor.opd_id
+    if actor.role is Role.OPERATOR:
+        return actor.jurisdiction is None or actor.jurisdiction == complaint.jurisdiction
+    return False
+
+
+async def read_complaint(tracking_number: str, caller: Caller,
+                         uow: IntakeUnitOfWork) -> tuple[Complaint, Complaint | None]:
+    """The complaint with its timeline, and, for a merged duplicate, the complaint it follows."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number)
+    if complaint is None or not may_see(complaint, caller):
+        raise NotFound()
+    survivor = None
+    if complaint.merged_into_tracking_number is not None:
+        survivor = await uow.complaints.get_by_tracking_number(complaint.merged_into_tracking_number)
+    return complaint, survivor
+
+
+async def take_action(tracking_number: str, cmd: TakeAction, caller: Caller,
+                      uow: IntakeUnitOfWork, clock: Clock) -> Complaint:
+    """One action by a person: found and visible (else NotFound), allowed for the role (else
+    RoleNotAllowed), by the status (else TransitionNotAllowed) and by this complaint (else
+    ActionRefused); then the change, its history and its event, in the caller's transaction."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number, lock=True)
+    if complaint is None or not may_see(complaint, caller):
+        raise NotFound()
+    check_role(caller.actor.role, cmd.action)
+    target = None
+    if cmd.action is Action.MERGE and cmd.into is not None:
+        target = await uow.complaints.get_by_tracking_number(cmd.into, lock=True)
+        if target is None or not may_see(target, caller):
+            raise ActionRefused(f"no complaint {cmd.into} to merge into")
+    complaint.take(cmd, caller.actor, clock(), target)
+    await _save(uow, complaint, *([target] if target is not None else []))
+    return complaint
+
+
+async def list_complaints(query: ComplaintQuery, caller: Caller, uow: IntakeUnitOfWork,
+                          clock: Clock) -> list[Complaint]:
+    """Staff only; an OPD sees its own queue whatever it asks, an operator of one jurisdiction
+    only that jurisdiction."""
+    actor = caller.actor
+    if actor.role is Role.OPD:
+        query = replace(query, opd_id=actor.opd_id)
+    elif actor.role is Role.OPERATOR:
+        if actor.jurisdiction is not None:
+            query = replace(query, jurisdiction=actor.jurisdiction)
+    else:
+        raise RoleNotAllowed(actor.role, Action.ASSIGN)
+    return await uow.complaints.search(query, clock())

@@ -36,9 +36,10 @@ def problem(status: int, slug: str, title: str, detail: str | None = None, *,
                         headers=headers)
 
 
-_SLUGS = {400: "bad-request", 401: "unauthorized", 404: "not-found", 405: "method-not-allowed",
-          408: "request-timeout", 413: "payload-too-large", 422: "unprocessable",
-          415: "unsupported-media-type", 503: "unavailable"}
+_SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+          405: "method-not-allowed", 408: "request-timeout", 409: "conflict",
+          413: "payload-too-large", 422: "unprocessable", 415: "unsupported-media-type",
+          429: "too-many-requests", 503: "unavailable"}
 
 
 def transient(exc: BaseException) -> bool:

@@ -32,14 +32,19 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
         for loop in dispatcher:
             loop.wake()
 
+    # Intake's facts only: intake alone says when a complaint is with an OPD.
     runtime = Runtime(
         settings, migrations="notify",
-        consumes=[topics.INTAKE_CONTACTS, topics.ROUTING_EVENTS], produces=[topics.NOTIFY_EVENTS],
+        consumes=[topics.INTAKE_CONTACTS, topics.INTAKE_EVENTS], produces=[topics.NOTIFY_EVENTS],
         uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
                                                        s.schema_name, wake_dispatcher),
     )
     runtime.consumer.on(events.CitizenContactProvidedV2, handlers.on_contact_provided)
-    runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
+    runtime.consumer.on(events.ComplaintDisposedV1, handlers.on_complaint_disposed)
+    runtime.consumer.on(events.ComplaintFollowedUpV1, handlers.on_complaint_followed_up)
+    runtime.consumer.on(events.ComplaintResolvedV1, handlers.on_complaint_resolved)
+    runtime.consumer.on(events.ComplaintPostponedV1, handlers.on_complaint_postponed)
+    runtime.consumer.on(events.ComplaintMergedV1, handlers.on_complaint_merged)
 
     def dispatch_once() -> object:
         return handlers.dispatch_due(

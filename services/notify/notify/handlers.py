@@ -1,6 +1,10 @@
 """notify's handlers: remember how to reach the citizen, owe them a message when something
 happens, and send what is owed.
 
+A message about a complaint is owed to its own citizen and to the reporter of every duplicate
+merged into it by then (one delivery each, ids derived from the fact and the recipient, so a
+replay owes nothing new). A recipient is written to once their contact is known.
+
 Sending is a side effect outside the platform, so it never runs inside a database transaction:
 `dispatch_due` claims due deliveries with a lease in one short transaction, then composes and
 sends each outside any transaction, and settles each in a transaction of its own. A delivery
@@ -15,6 +19,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
@@ -22,15 +27,18 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 from backbone import metrics
 from backbone.errors import is_transient
 from backbone.pii import PiiCipher
-from contracts.events import CitizenContactProvidedV2, ComplaintAssignedV1, NotificationSentV1
+from contracts.events import (
+    CitizenContactProvidedV2, ComplaintDisposedV1, ComplaintFollowedUpV1, ComplaintMergedV1,
+    ComplaintPostponedV1, ComplaintResolvedV1, ComplaintTransitionV1, NotificationSentV1,
+)
 from notify.adapters.deliveries import NotifyUnitOfWork
 from notify.adapters.mailer import Email, Mailer
 from notify.domain.delivery import Delivery, DueDelivery
+from notify.domain.facts import Fact
 from notify.domain.messages import render, retry_delay
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
-_FACTS = uuid.UUID("6f0a4c7e-2b1d-4c57-9a5e-3d8f1b2c4e6a")
 Clock = Callable[[], datetime]
 UowFactory = Callable[[], NotifyUnitOfWork]
 
@@ -42,17 +50,68 @@ async def on_contact_provided(event: CitizenContactProvidedV2, uow: NotifyUnitOf
                                       event.language)
 
 
-async def on_complaint_assigned(event: ComplaintAssignedV1, uow: NotifyUnitOfWork) -> None:
+async def on_complaint_disposed(event: ComplaintDisposedV1, uow: NotifyUnitOfWork) -> None:
+    """With an OPD now: routing's assignment, an operator's disposal, or a reassignment."""
+    await _owe(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name))
+
+
+async def on_complaint_followed_up(event: ComplaintFollowedUpV1, uow: NotifyUnitOfWork) -> None:
+    """The OPD's answer, which the citizen may reply to or confirm."""
+    await _owe(uow, _fact(event, "complaint_followed_up", note=event.note))
+
+
+async def on_complaint_resolved(event: ComplaintResolvedV1, uow: NotifyUnitOfWork) -> None:
+    """Resolved, with evidence; the citizen confirms (closes) or replies."""
+    await _owe(uow, _fact(event, "complaint_resolved", evidence=event.evidence, note=event.note))
+
+
+async def on_complaint_postponed(event: ComplaintPostponedV1, uow: NotifyUnitOfWork) -> None:
+    """The operator's question; the complaint waits for the citizen's answer."""
+    await _owe(uow, _fact(event, "complaint_postponed", note=event.note))
+
+
+async def on_complaint_merged(event: ComplaintMergedV1, uow: NotifyUnitOfWork) -> None:
+    """The duplicate's reporter is told where their report went, and from now on follows the
+    complaint it was merged into."""
+    await uow.merges.link(event.complaint_id, event.into_complaint_id, event.occurred_at)
+    await _owe(uow, _fact(event, "complaint_merged",
+                          into_tracking_number=event.into_tracking_number))
+    await _catch_up(uow, event)
+
+
+def _fact(event: ComplaintTransitionV1, template: str, **context: Any) -> Fact:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    # One fact, one message: the id is derived from the fact, so a replay adds nothing.
-    fact = uuid.uuid5(_FACTS, f"{event.complaint_id}:{event.event_type}:{event.occurred_at.isoformat()}")
-    await uow.deliveries.add(Delivery(
-        id=uuid.uuid4(), complaint_id=event.complaint_id, about_event_id=fact, channel="email",
-        template="complaint_assigned",
-        context={"tracking_number": event.tracking_number, "opd_name": event.opd_name},
-        traceparent=carrier.get("traceparent"),
-    ))
+    return Fact.of(event, template, {"tracking_number": event.tracking_number, **context},
+                   carrier.get("traceparent"))
+
+
+async def _owe(uow: NotifyUnitOfWork, fact: Fact) -> None:
+    for recipient in await _recipients(uow, fact.complaint_id, fact):
+        await uow.deliveries.add(fact.delivery_to(recipient))
+
+
+async def _recipients(uow: NotifyUnitOfWork, complaint_id: uuid.UUID, fact: Fact) -> list[uuid.UUID]:
+    """`complaint_id`'s own citizen and the reporters of the duplicates merged into it before
+    `fact` happened."""
+    return [complaint_id, *await uow.merges.followers(complaint_id, fact.occurred_at)]
+
+
+async def _catch_up(uow: NotifyUnitOfWork, merged: ComplaintMergedV1) -> None:
+    """Events of different complaints travel on different partitions, so news of the target
+    that happened after the merge may have been read before it. Whatever the target (and what
+    it was merged into since) owed its own citizen from the merge on is owed to the duplicate's
+    reporters too; what they were already owed is not added again."""
+    subject, since, seen = merged.into_complaint_id, merged.occurred_at, {merged.complaint_id}
+    while subject not in seen:
+        seen.add(subject)
+        for fact in await uow.deliveries.facts_about(subject, since):
+            for recipient in await _recipients(uow, merged.complaint_id, fact):
+                await uow.deliveries.add(fact.delivery_to(recipient))
+        target = await uow.merges.target_of(subject)
+        if target is None:
+            return
+        subject, since = target[0], max(since, target[1])
 
 
 async def dispatch_due(uow_factory: UowFactory, mailer: Mailer, cipher: PiiCipher, clock: Clock,
@@ -79,7 +138,9 @@ def _compose(item: DueDelivery, cipher: PiiCipher) -> Email | None:
     contact = cipher.open(item.sealed_contact)
     if not contact.get("email"):
         return None
-    message = render(delivery.template, item.language, {**delivery.context, "name": contact.get("name")})
+    follower_of = item.recipient_tracking_number if delivery.to_follower else None
+    message = render(delivery.template, item.language,
+                     {**delivery.context, "name": contact.get("name"), "follower_of": follower_of})
     return Email(
         to=contact["email"], subject=message.subject, body=message.body,
         message_id=delivery.message_id,
@@ -127,9 +188,11 @@ async def _deliver(item: DueDelivery, uow_factory: UowFactory, mailer: Mailer, c
 
         async def sent(uow: NotifyUnitOfWork) -> None:
             if await uow.deliveries.mark_sent(delivery.id, now):
+                # Told about the complaint whose citizen was written to: for a duplicate's
+                # reporter that is the duplicate, whatever the message was about.
                 await uow.outbox.record(NotificationSentV1(
-                    complaint_id=delivery.complaint_id, occurred_at=now,
-                    tracking_number=delivery.context["tracking_number"], channel="email",
+                    complaint_id=delivery.recipient_id, occurred_at=now,
+                    tracking_number=item.recipient_tracking_number, channel="email",
                     template=delivery.template, language="en" if item.language == "en" else "id",
                     about_event_id=delivery.about_event_id,
                 ))

@@ -1,4 +1,4 @@
-"""routing's bootstrap: the real adapters and its one subscriber."""
+"""routing's bootstrap: the real adapters and its subscribers."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
         uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix, s.schema_name),
     )
-    runtime.consumer.on(events.ComplaintSubmittedV1, handlers.make_on_complaint_submitted(
-        lambda: datetime.now(timezone.utc), settings.min_confidence))
+    router = handlers.Router(lambda: datetime.now(timezone.utc), settings.min_confidence)
+    runtime.consumer.on(events.ComplaintSubmittedV1, router.on_complaint_submitted)
+    runtime.consumer.on(events.ComplaintRejectedNotAuthorityV1, router.on_rejected)
+    runtime.consumer.on(events.ComplaintInformationAddedV1, router.on_information_added)
+    runtime.consumer.on(events.ComplaintResumedV1, router.on_resumed)
+    runtime.consumer.on(events.ComplaintDisposedV1, router.on_disposed)
     return build_app(runtime, title="LAPOR routing", version="1.0.0")

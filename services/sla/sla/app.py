@@ -1,4 +1,4 @@
-"""sla's bootstrap: the real adapters and its subscriber."""
+"""sla's bootstrap: the real adapters and its subscribers."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from sla.config import SlaSettings
 
 
 def bootstrap(settings: SlaSettings) -> FastAPI:
+    # Intake's lifecycle facts only: intake alone says when a complaint is with an OPD.
     runtime = Runtime(
         settings, migrations="sla",
-        consumes=[topics.ROUTING_EVENTS], produces=[topics.SLA_EVENTS],
+        consumes=[topics.INTAKE_EVENTS], produces=[topics.SLA_EVENTS],
         uow_factory=lambda pool, s: SlaPgUnitOfWork(pool, "/sla", s.topic_prefix, s.schema_name),
     )
-    runtime.consumer.on(events.ComplaintAssignedV1, handlers.make_on_complaint_assigned(
-        lambda: datetime.now(timezone.utc), settings.timezone,
-        settings.first_response_working_days))
+    now = lambda: datetime.now(timezone.utc)  # noqa: E731
+    runtime.consumer.on(events.ComplaintDisposedV1, handlers.make_on_complaint_disposed(
+        now, settings.timezone, settings.first_response_working_days))
+    runtime.consumer.on(events.ComplaintClosedV1, handlers.make_on_complaint_closed(
+        now, settings.timezone, settings.reopen_window_working_days))
     return build_app(runtime, title="LAPOR sla", version="1.0.0")

@@ -10,23 +10,27 @@ import copy
 import json
 import uuid
 from dataclasses import asdict
+from datetime import datetime
 from typing import Protocol
 
 import asyncpg
 
 from contracts.events import Location
-from contracts.lifecycle import Status
+from contracts.lifecycle import WITH_OPD, Status
 from backbone.db import LockSpace
 from backbone.pii import PiiCipher
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
+from intake.domain.queries import ComplaintQuery
 
 
 class ComplaintRepository(Protocol):
     async def next_tracking_number(self) -> str: ...
     async def add(self, complaint: Complaint) -> None: ...
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
-    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None: ...
+    async def get_by_tracking_number(self, tracking_number: str, *,
+                                     lock: bool = False) -> Complaint | None: ...
+    async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]: ...
     async def save(self, complaint: Complaint) -> None: ...
     async def lock_idempotency_key(self, key_hash: str) -> None: ...
     async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None: ...
@@ -37,16 +41,30 @@ class ComplaintRepository(Protocol):
 _COLUMNS = (
     "id, tracking_number, jurisdiction, channel, title, description, category, location,"
     " anonymous, confidential, language, reporter_sealed, access_token_hash, status,"
-    " assigned_opd_id, assigned_opd_name, first_response_due_at, submitted_at"
+    " assigned_opd_id, assigned_opd_name, first_response_due_at, submitted_at, due_at,"
+    " rejected_by, closed_at, reopen_until, rating, rating_comment, merged_into,"
+    " merged_into_tracking_number"
 )
+# What a change may touch, in this order from $2 on (UPDATE ... SET), and the values of each.
+_MUTABLE = ("status", "assigned_opd_id", "assigned_opd_name", "first_response_due_at", "due_at",
+            "rejected_by", "closed_at", "reopen_until", "rating", "rating_comment",
+            "merged_into", "merged_into_tracking_number")
+
+
+def _mutable_values(c: Complaint) -> tuple:
+    return (c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
+            c.due_at, list(c.rejected_by), c.closed_at, c.reopen_until, c.rating,
+            c.rating_comment, c.merged_into, c.merged_into_tracking_number)
+
+
+_HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
 
 
 def _insert_history(first: int) -> str:
-    """History rows for complaint $1, from the five parallel arrays from parameter `first` on."""
-    at, status, action, actor, note = (f"${n}" for n in range(first, first + 5))
-    return ("INSERT INTO complaint_history (complaint_id, at, status, action, actor, note)"
-            f" SELECT $1, * FROM unnest({at}::timestamptz[], {status}::text[], {action}::text[],"
-            f" {actor}::text[], {note}::text[])")
+    """History rows for complaint $1, from the parallel arrays from parameter `first` on."""
+    arrays = ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(_HISTORY_TYPES))
+    return ("INSERT INTO complaint_history (complaint_id, at, status, action, actor, note,"
+            f" actor_role, from_status, details) SELECT $1, * FROM unnest({arrays})")
 
 
 class PgComplaintRepository:
@@ -60,7 +78,10 @@ class PgComplaintRepository:
     async def add(self, complaint: Complaint) -> None:
         c = complaint
         await self._conn.execute(
-            f"WITH added AS (INSERT INTO complaints ({_COLUMNS}) VALUES"
+            "WITH added AS (INSERT INTO complaints (id, tracking_number, jurisdiction, channel,"
+            " title, description, category, location, anonymous, confidential, language,"
+            " reporter_sealed, access_token_hash, status, assigned_opd_id, assigned_opd_name,"
+            " first_response_due_at, submitted_at) VALUES"
             " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18))"
             f" {_insert_history(19)}",
             c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
@@ -75,12 +96,11 @@ class PgComplaintRepository:
     async def save(self, complaint: Complaint) -> None:
         """The new status and the new history entries, in one statement (one round trip)."""
         c = complaint
+        assignments = ", ".join(f"{column}=${n}" for n, column in enumerate(_MUTABLE, start=2))
         await self._conn.execute(
-            "WITH changed AS (UPDATE complaints SET status=$2, assigned_opd_id=$3,"
-            " assigned_opd_name=$4, first_response_due_at=$5, updated_at=now() WHERE id=$1)"
-            f" {_insert_history(6)}",
-            c.id, c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
-            *self._history_args(c),
+            f"WITH changed AS (UPDATE complaints SET {assignments}, updated_at=now() WHERE id=$1)"
+            f" {_insert_history(2 + len(_MUTABLE))}",
+            c.id, *_mutable_values(c), *self._history_args(c),
         )
         complaint.new_history.clear()
 
@@ -88,7 +108,9 @@ class PgComplaintRepository:
     def _history_args(c: Complaint) -> tuple[list, ...]:
         h = c.new_history
         return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
-                [e.actor for e in h], [e.note for e in h])
+                [e.actor for e in h], [e.note for e in h], [e.actor_role for e in h],
+                [e.from_status.value if e.from_status else None for e in h],
+                [json.dumps(e.details, default=str, ensure_ascii=False) for e in h])
 
     async def lock_idempotency_key(self, key_hash: str) -> None:
         """Serialise concurrent requests with one key until this transaction ends, in the
@@ -112,16 +134,34 @@ class PgComplaintRepository:
             f"SELECT {_COLUMNS} FROM complaints WHERE id=$1 FOR UPDATE", complaint_id)
         return await self._load(row, with_history=False)
 
-    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
+    async def get_by_tracking_number(self, tracking_number: str, *,
+                                     lock: bool = False) -> Complaint | None:
+        """With its history; `lock` holds the row for a change until the transaction ends."""
         row = await self._conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM complaints WHERE tracking_number=$1", tracking_number)
+            f"SELECT {_COLUMNS} FROM complaints WHERE tracking_number=$1"
+            + (" FOR UPDATE" if lock else ""), tracking_number)
         return await self._load(row)
+
+    async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]:
+        """One page (one row more than asked, so the caller knows whether another follows),
+        without history or identity: a list never decrypts anybody."""
+        where, args = _where(query, now)
+        order = {"newest": "submitted_at DESC, tracking_number DESC",
+                 "oldest": "submitted_at, tracking_number",
+                 "due": "due_at NULLS LAST, submitted_at"}[query.sort]
+        args += [query.page_size + 1, query.offset]
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS.replace('reporter_sealed', 'NULL::bytea AS reporter_sealed')}"
+            f" FROM complaints WHERE {where} ORDER BY {order}"
+            f" LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args)
+        return [await self._load(row, with_history=False) for row in rows]
 
     async def _load(self, row: asyncpg.Record | None, with_history: bool = True) -> Complaint | None:
         if row is None:
             return None
         history = await self._conn.fetch(
-            "SELECT at, status, action, actor, note FROM complaint_history"
+            "SELECT at, status, action, actor, note, actor_role, from_status, details"
+            " FROM complaint_history"
             " WHERE complaint_id=$1 ORDER BY at, id", row["id"]) if with_history else []
         return Complaint(
             id=row["id"], tracking_number=row["tracking_number"],
@@ -134,9 +174,17 @@ class PgComplaintRepository:
             access_token_hash=row["access_token_hash"], submitted_at=row["submitted_at"],
             status=Status(row["status"]), assigned_opd_id=row["assigned_opd_id"],
             assigned_opd_name=row["assigned_opd_name"],
-            first_response_due_at=row["first_response_due_at"],
-            history=[HistoryEntry(at=h["at"], status=Status(h["status"]), action=h["action"],
-                                  actor=h["actor"], note=h["note"]) for h in history],
+            first_response_due_at=row["first_response_due_at"], due_at=row["due_at"],
+            rejected_by=list(row["rejected_by"]), closed_at=row["closed_at"],
+            reopen_until=row["reopen_until"], rating=row["rating"],
+            rating_comment=row["rating_comment"], merged_into=row["merged_into"],
+            merged_into_tracking_number=row["merged_into_tracking_number"],
+            history=[HistoryEntry(
+                at=h["at"], status=Status(h["status"]), action=h["action"], actor=h["actor"],
+                note=h["note"], actor_role=h["actor_role"],
+                from_status=Status(h["from_status"]) if h["from_status"] else None,
+                details=json.loads(h["details"]) if h["details"] else {},
+            ) for h in history],
         )
 
 
@@ -177,15 +225,66 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
         await self.save(complaint)
 
     async def save(self, complaint: Complaint) -> None:
+        """Like a row: the state and history, not the events (those went to the outbox)."""
         complaint.new_history.clear()
-        self.put(complaint.id, copy.deepcopy(complaint))
+        stored = copy.deepcopy(complaint)
+        stored.events = []
+        self.put(complaint.id, stored)
 
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
         found = self.find(complaint_id)
         return copy.deepcopy(found) if found else None
 
-    async def get_by_tracking_number(self, tracking_number: str) -> Complaint | None:
+    async def get_by_tracking_number(self, tracking_number: str, *,
+                                     lock: bool = False) -> Complaint | None:
         for complaint in self.values():
             if complaint.tracking_number == tracking_number:
                 return copy.deepcopy(complaint)
         return None
+
+    async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]:
+        found = [c for c in self.values() if _matches(c, query, now)]
+        if query.sort == "due":
+            found.sort(key=lambda c: (c.due_at is None, c.due_at or c.submitted_at, c.submitted_at))
+        else:
+            found.sort(key=lambda c: (c.submitted_at, int(c.tracking_number)),
+                       reverse=query.sort == "newest")
+        page = found[query.offset:query.offset + query.page_size + 1]
+        return [copy.deepcopy(c) for c in page]
+
+
+def _where(query: ComplaintQuery, now: datetime) -> tuple[str, list]:
+    """The query's filters as SQL over numbered parameters (values never spliced in)."""
+    clauses, args = ["true"], []
+
+    def arg(value) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if query.statuses:
+        clauses.append(f"status = ANY({arg([s.value for s in query.statuses])}::text[])")
+    if query.opd_id is not None:
+        clauses.append(f"assigned_opd_id = {arg(query.opd_id)}")
+    if query.category is not None:
+        clauses.append(f"category = {arg(query.category)}")
+    if query.jurisdiction is not None:
+        clauses.append(f"jurisdiction = {arg(query.jurisdiction)}")
+    if query.submitted_from is not None:
+        clauses.append(f"submitted_at >= {arg(query.submitted_from)}")
+    if query.submitted_to is not None:
+        clauses.append(f"submitted_at < {arg(query.submitted_to)}")
+    if query.overdue is not None:
+        late = (f"(due_at < {arg(now)} AND status = ANY({arg([s.value for s in WITH_OPD])}::text[]))")
+        clauses.append(late if query.overdue else f"NOT coalesce({late}, false)")
+    return " AND ".join(clauses), args
+
+
+def _matches(c: Complaint, q: ComplaintQuery, now: datetime) -> bool:
+    late = c.due_at is not None and c.due_at < now and c.status in WITH_OPD
+    return ((not q.statuses or c.status in q.statuses)
+            and (q.opd_id is None or c.assigned_opd_id == q.opd_id)
+            and (q.category is None or c.category == q.category)
+            and (q.jurisdiction is None or c.jurisdiction == q.jurisdiction)
+            and (q.submitted_from is None or c.submitted_at >= q.submitted_from)
+            and (q.submitted_to is None or c.submitted_at < q.submitted_to)
+            and (q.overdue is None or late == q.overdue))

@@ -1,18 +1,23 @@
 """The complaint aggregate: its status moves only through the shared lifecycle, every change
-leaves a history entry a citizen can read, and every fact worth telling is recorded as an event
-for the outbox (published after commit, never before)."""
+leaves a history entry (who, in which role, when, from, to, why), and every fact worth telling
+is recorded as an event for the outbox (published after commit, never before).
+
+`take` is the one door for every action, by anyone: the role is checked against the lifecycle's
+table, the status against its transitions, then what depends on this complaint (the reopen
+window, one rating per closing, never back to an OPD that rejected it, ...)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from contracts.events import (
-    CitizenContactProvidedV2, ComplaintSubmittedV1, Event, Location,
-)
-from contracts.lifecycle import Action, Status, next_status
+from contracts import events as ev
+from contracts.events import CitizenContactProvidedV2, ComplaintSubmittedV1, Event, Location
+from contracts.lifecycle import TERMINAL, Action, Role, Status, check_role, next_status
+from intake.domain.actions import ActionRefused, TakeAction
+from intake.domain.actors import Actor
 
 
 _MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
@@ -50,10 +55,16 @@ class Reporter:
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
-    status: Status
+    status: Status                      # the status after the entry
     action: str
-    actor: str
+    actor: str                          # Actor.name: never a citizen's identity
     note: str
+    actor_role: str = Role.SYSTEM.value
+    from_status: Status | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+ARCHIVE_REASONS = ("unclear", "too_general", "not_public_service", "spam", "duplicate")
 
 
 @dataclass
@@ -76,6 +87,14 @@ class Complaint:
     assigned_opd_id: str | None = None
     assigned_opd_name: str | None = None
     first_response_due_at: datetime | None = None
+    due_at: datetime | None = None          # what the OPD must meet now (set from sla's clocks)
+    rejected_by: list[str] = field(default_factory=list)
+    closed_at: datetime | None = None
+    reopen_until: datetime | None = None    # set from sla's reopen-window clock
+    rating: int | None = None
+    rating_comment: str | None = None
+    merged_into: uuid.UUID | None = None
+    merged_into_tracking_number: str | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, repr=False)
     new_history: list[HistoryEntry] = field(default_factory=list, repr=False)
@@ -95,7 +114,8 @@ class Complaint:
             anonymous=anonymous, confidential=confidential, language=language,
             reporter=reporter, access_token_hash=access_token_hash, submitted_at=now,
         )
-        complaint._note(now, "submit", "citizen", "Pengaduan diterima dan nomor lacak diterbitkan.")
+        complaint._note(now, "submit", Actor.citizen(),
+                        "Pengaduan diterima dan nomor lacak diterbitkan.")
         complaint.events.append(ComplaintSubmittedV1(
             complaint_id=id, occurred_at=now, tracking_number=tracking_number,
             jurisdiction=jurisdiction, channel=channel, title=title, description=description,
@@ -112,25 +132,181 @@ class Complaint:
         ))
         return complaint
 
-    def assign(self, opd_id: str, opd_name: str, at: datetime) -> None:
-        self.status = next_status(self.status, Action.ASSIGN)
-        self.assigned_opd_id, self.assigned_opd_name = opd_id, opd_name
-        self._note(at, Action.ASSIGN, "routing", f"Didisposisikan ke {opd_name}.")
+    # ---- the one door for actions
 
-    def send_to_triage(self, reason: str, at: datetime) -> None:
-        self.status = next_status(self.status, Action.SEND_TO_TRIAGE)
-        self._note(at, Action.SEND_TO_TRIAGE, "routing",
-                   "Menunggu verifikasi admin untuk menentukan instansi yang berwenang.")
+    def take(self, cmd: TakeAction, actor: Actor, at: datetime,
+             target: "Complaint | None" = None) -> None:
+        """Apply `cmd` by `actor`, or raise RoleNotAllowed, TransitionNotAllowed or
+        ActionRefused and change nothing. `target` is the surviving complaint of a merge."""
+        check_role(actor.role, cmd.action)
+        if actor.role is Role.OPD and actor.opd_id != self.assigned_opd_id:
+            raise ActionRefused("this complaint is not assigned to your OPD")
+        before = self.status
+        after = next_status(before, cmd.action)
+        apply = getattr(self, "_" + cmd.action.value)
+        event_type, note, fields = apply(cmd, actor, at, target)
+        self.status = after
+        details = {k: v for k, v in fields.items() if v is not None and k != "language"}
+        self._note(at, cmd.action, actor, note, before, details)
+        if event_type is not None:
+            self.events.append(event_type(
+                complaint_id=self.id, occurred_at=at, tracking_number=self.tracking_number,
+                jurisdiction=self.jurisdiction, action=cmd.action.value,
+                from_status=before.value, to_status=after.value, actor_role=actor.role.value,
+                actor=None if actor.role is Role.CITIZEN else actor.name,
+                opd_id=self.assigned_opd_id, note=cmd.note, **fields,
+            ))
+
+    # Each returns (event type or None, the timeline's note, the event's own fields).
+
+    def _assign(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        if not cmd.opd_id:
+            raise ActionRefused("say which OPD: opd_id")
+        if cmd.opd_id in self.rejected_by:
+            raise ActionRefused(f"{cmd.opd_id} already rejected this complaint as not its "
+                                "authority (bukan wewenang); choose another OPD")
+        previous = self.assigned_opd_id
+        if cmd.action is Action.REASSIGN and cmd.opd_id == previous:
+            raise ActionRefused(f"the complaint is already with {previous}")
+        self.assigned_opd_id, self.assigned_opd_name = cmd.opd_id, cmd.opd_name or cmd.opd_id
+        self.first_response_due_at = self.due_at = None   # the new OPD's clock comes from sla
+        return ev.ComplaintDisposedV1, cmd.note or f"Didisposisikan ke {self.assigned_opd_name}.", {
+            "opd_name": self.assigned_opd_name, "previous_opd_id": previous,
+            "confidence": cmd.confidence, "reason": cmd.reason, "language": self.language}
+
+    _reassign = _assign
+
+    def _send_to_triage(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        # Routing already told everyone; the timeline says why it waits.
+        return None, "Menunggu verifikasi admin untuk menentukan instansi yang berwenang.", {
+            "reason": cmd.reason}
+
+    def _postpone(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.note, "note: what the citizen should add")
+        return ev.ComplaintPostponedV1, cmd.note, {}
+
+    def _provide_info(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.note, "note: the information asked for")
+        return ev.ComplaintInformationAddedV1, cmd.note, {}
+
+    def _resume(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        return ev.ComplaintResumedV1, cmd.note or "Pengaduan dilanjutkan tanpa menunggu pelapor.", {}
+
+    def _archive(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        if cmd.reason not in ARCHIVE_REASONS:
+            raise ActionRefused(f"reason must be one of {', '.join(ARCHIVE_REASONS)}")
+        return ev.ComplaintArchivedV1, cmd.note or f"Diarsipkan: {cmd.reason}.", {"reason": cmd.reason}
+
+    def _mark_not_ours(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.responsible, "responsible: who is responsible instead")
+        return (ev.ComplaintMarkedNotOursV1,
+                cmd.note or f"Bukan kewenangan pemerintah daerah; ditangani oleh {cmd.responsible}.",
+                {"responsible": cmd.responsible})
+
+    def _merge(self, cmd: TakeAction, actor: Actor, at: datetime, target: "Complaint | None"):
+        if target is None:
+            raise ActionRefused("say which complaint this one duplicates: into")
+        if target.id == self.id:
+            raise ActionRefused("a complaint cannot be merged into itself")
+        if target.status in TERMINAL or target.status is Status.CLOSED:
+            raise ActionRefused(f"complaint {target.tracking_number} is {target.status}; "
+                                "merge into a complaint that is still being handled")
+        if target.jurisdiction != self.jurisdiction:
+            raise ActionRefused("both complaints must be of the same jurisdiction")
+        self.merged_into, self.merged_into_tracking_number = target.id, target.tracking_number
+        target._note(at, "duplicate_merged", actor,
+                     f"Pengaduan {self.tracking_number} digabungkan ke pengaduan ini.",
+                     target.status, {"duplicate": self.tracking_number})
+        return ev.ComplaintMergedV1, cmd.note or f"Digabungkan ke pengaduan {target.tracking_number}.", {
+            "into_complaint_id": target.id, "into_tracking_number": target.tracking_number}
+
+    def _accept(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        return ev.ComplaintAcceptedV1, cmd.note or f"Diterima oleh {self.assigned_opd_name}.", {}
+
+    def _reject_not_authority(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.reason, "reason: why this is not your authority")
+        rejecting = str(self.assigned_opd_id)
+        self.rejected_by = [*self.rejected_by, rejecting]
+        self.assigned_opd_id = self.assigned_opd_name = None
+        self.first_response_due_at = self.due_at = None
+        return ev.ComplaintRejectedNotAuthorityV1, f"Bukan wewenang {rejecting}: {cmd.reason}", {
+            "rejecting_opd_id": rejecting, "reason": cmd.reason,
+            "rejected_by": list(self.rejected_by), "suggested_opd_id": cmd.suggested_opd_id}
+
+    def _respond(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.note, "note: the answer to the citizen")
+        self.due_at = None   # answered: the next deadline (auto-close) is sla's to set
+        return ev.ComplaintFollowedUpV1, cmd.note, {}
+
+    def _resolve(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.evidence, "evidence: what was done and where to see it")
+        self.due_at = None
+        return ev.ComplaintResolvedV1, cmd.note or f"Selesai ditindaklanjuti: {cmd.evidence}", {
+            "evidence": cmd.evidence}
+
+    def _citizen_reply(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.note, "note: the reply")
+        return ev.CitizenRepliedV1, cmd.note, {}
+
+    def _close(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        self.closed_at, self.reopen_until = at, None
+        self.rating = self.rating_comment = None   # each closing is rated on its own
+        self.due_at = None
+        note = ("Ditutup oleh pelapor." if actor.role is Role.CITIZEN
+                else "Ditutup otomatis: tidak ada tanggapan pelapor.")
+        return ev.ComplaintClosedV1, cmd.note or note, {}
+
+    _auto_close = _close
+
+    def _reopen(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        _required(cmd.reason, "reason: why the matter is not settled")
+        if self.reopen_until is not None and at > self.reopen_until:
+            raise ActionRefused(f"the reopen window ended at {local_time_id(self.reopen_until)}; "
+                                "submit a new complaint instead")
+        self.closed_at = self.reopen_until = None
+        return ev.ComplaintReopenedV1, f"Dibuka kembali oleh pelapor: {cmd.reason}", {
+            "reason": cmd.reason}
+
+    def _rate(self, cmd: TakeAction, actor: Actor, at: datetime, _):
+        if cmd.rating is None or not 1 <= cmd.rating <= 5:
+            raise ActionRefused("rating must be 1 to 5")
+        if self.rating is not None:
+            raise ActionRefused("this closing was already rated")
+        self.rating, self.rating_comment = cmd.rating, cmd.comment
+        return ev.ComplaintRatedV1, f"Penilaian pelapor: {cmd.rating}/5.", {
+            "rating": cmd.rating, "comment": cmd.comment}
+
+    # ---- facts from other services that are not status changes
+
+    def set_deadline(self, clock: str, due_at: datetime, at: datetime) -> None:
+        """A clock sla started: the OPD's first-response deadline, or the reopen window."""
+        if clock == "first_response":
+            self.first_response_due_at = self.due_at = due_at
+            note = f"Batas waktu tindak lanjut pertama: {local_time_id(due_at)}."
+        elif clock == "reopen_window":
+            self.reopen_until = due_at
+            note = f"Pengaduan dapat dibuka kembali sampai {local_time_id(due_at)}."
+        else:
+            self.due_at = due_at
+            note = f"Batas waktu ({clock}): {local_time_id(due_at)}."
+        self._note(at, "deadline_set", Actor.system("sla"), note, self.status, {"clock": clock})
 
     def set_first_response_deadline(self, due_at: datetime, at: datetime) -> None:
-        self.first_response_due_at = due_at
-        self._note(at, "deadline_set", "sla",
-                   f"Batas waktu tindak lanjut pertama: {local_time_id(due_at)}.")
+        self.set_deadline("first_response", due_at, at)
 
     def record_notification(self, channel: str, at: datetime) -> None:
-        self._note(at, "citizen_notified", "notify", f"Pemberitahuan dikirim melalui {channel}.")
+        self._note(at, "citizen_notified", Actor.system("notify"),
+                   f"Pemberitahuan dikirim melalui {channel}.")
 
-    def _note(self, at: datetime, action: str, actor: str, note: str) -> None:
-        entry = HistoryEntry(at=at, status=self.status, action=str(action), actor=actor, note=note)
+    def _note(self, at: datetime, action: str, actor: Actor, note: str,
+              from_status: Status | None = None, details: dict[str, Any] | None = None) -> None:
+        entry = HistoryEntry(at=at, status=self.status, action=str(action), actor=actor.name,
+                             note=note, actor_role=actor.role.value, from_status=from_status,
+                             details=details or {})
         self.history.append(entry)
         self.new_history.append(entry)
+
+
+def _required(value: str | None, what: str) -> None:
+    if not value:
+        raise ActionRefused(f"this action needs {what}")

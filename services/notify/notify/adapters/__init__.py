@@ -1,1 +1,2 @@
-"""notify's adapters: contacts and deliveries on PostgreSQL, the SMTP mailer, the unit of work."""
+"""notify's adapters: contacts, deliveries and merge links on PostgreSQL, the SMTP mailer, the
+unit of work."""

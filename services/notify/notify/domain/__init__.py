@@ -1,1 +1,2 @@
-"""Pure notify logic: rendering messages from templates, retry schedule."""
+"""Pure notify logic: facts and the deliveries they owe, rendering messages from templates, retry
+schedule."""

@@ -78,9 +78,12 @@ def _score(text: str, keywords: tuple[str, ...]) -> list[str]:
     return [k for k in keywords if f" {k} " in text]
 
 
-def classify(title: str, description: str, min_confidence: float = 0.5) -> Decision:
+def classify(title: str, description: str, min_confidence: float = 0.5,
+             exclude: frozenset[str] = frozenset()) -> Decision:
+    """Score every OPD but those in `exclude` (the OPDs that already said "bukan wewenang": a
+    complaint never goes back to one of them, not even as a suggestion)."""
     text = normalise(f"{title} {title} {description}")  # the title counts twice
-    hits = {opd: _score(text, words) for opd, (_, words) in OPD_RULES.items()}
+    hits = {opd: _score(text, words) for opd, (_, words) in OPD_RULES.items() if opd not in exclude}
     scored = sorted(((len(words), opd) for opd, words in hits.items() if words), reverse=True)
     if not scored:
         return Decision(None, None, 0.0, "no keyword of any OPD matched")
