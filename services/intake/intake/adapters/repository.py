@@ -249,8 +249,10 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
         else:
             found.sort(key=lambda c: (c.submitted_at, int(c.tracking_number)),
                        reverse=query.sort == "newest")
-        page = found[query.offset:query.offset + query.page_size + 1]
-        return [copy.deepcopy(c) for c in page]
+        page = [copy.deepcopy(c) for c in found[query.offset:query.offset + query.page_size + 1]]
+        for complaint in page:   # as on PostgreSQL: a list carries no identity and no history
+            complaint.reporter, complaint.history = None, []
+        return page
 
 
 def _where(query: ComplaintQuery, now: datetime) -> tuple[str, list]:

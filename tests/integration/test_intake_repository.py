@@ -1,0 +1,94 @@
+"""intake's complaint repository: the in-memory twin and PostgreSQL behave alike for the whole
+lifecycle (every mutable field survives a save and a load, the history keeps who, role, from
+and details) and for the staff lists' filters, sorting and paging."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from backbone.db import apply_migrations
+from backbone.pii import PiiCipher
+from contracts.lifecycle import Action, Role, Status
+from intake import handlers
+from intake.adapters.uow import IntakeInMemoryUnitOfWork, IntakePgUnitOfWork
+from intake.domain.actions import TakeAction
+from intake.domain.actors import Actor
+from intake.domain.queries import ComplaintQuery
+from intake.domain.tokens import AccessTokens
+from intake.schemas import SubmitComplaintRequest
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+CIPHER = PiiCipher(PiiCipher.new_key())
+OPERATOR = handlers.Caller(Actor(Role.OPERATOR, subject="op-1"))
+PUPR = handlers.Caller(Actor(Role.OPD, subject="s-1", opd_id="dinas-pupr"))
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def make_uow(request, pool, prefix):
+    if request.param == "memory":
+        twin = IntakeInMemoryUnitOfWork()
+        return lambda: twin
+    schema = prefix.rstrip(".")
+    await apply_migrations(pool, schema, "intake")
+    return lambda: IntakePgUnitOfWork(pool, CIPHER, prefix, schema)
+
+
+async def submit(make_uow, at: datetime, category: str | None = None) -> str:
+    deps = handlers.SubmitDeps(clock=lambda: at, cipher=CIPHER, tokens=AccessTokens(b"k" * 32),
+                               default_jurisdiction="kota-contoh")
+    body = {"title": "Jalan berlubang", "category": category,
+            "description": "Jalan berlubang besar di depan sekolah, membahayakan.",
+            "reporter": {"name": "Siti", "email": "siti@example.id"}}
+    async with make_uow() as uow:
+        receipt = await handlers.submit_complaint(
+            SubmitComplaintRequest.model_validate(body).to_command(), uow, deps)
+    return receipt.complaint.tracking_number
+
+
+async def act(make_uow, tn: str, caller, action: Action, at: datetime, **fields):
+    async with make_uow() as uow:
+        return await handlers.take_action(tn, TakeAction(action, **fields), caller, uow, lambda: at)
+
+
+async def test_the_lifecycle_survives_save_and_load(make_uow):
+    tn = await submit(make_uow, T0)
+    await act(make_uow, tn, OPERATOR, Action.ASSIGN, T0 + timedelta(minutes=1), opd_id="dinas-pupr",
+              opd_name="Dinas PUPR")
+    await act(make_uow, tn, PUPR, Action.REJECT_NOT_AUTHORITY, T0 + timedelta(minutes=2),
+              reason="urusan DLH")
+    await act(make_uow, tn, OPERATOR, Action.ASSIGN, T0 + timedelta(minutes=3), opd_id="dlh")
+    dlh = handlers.Caller(Actor(Role.OPD, subject="s-2", opd_id="dlh"))
+    await act(make_uow, tn, dlh, Action.RESOLVE, T0 + timedelta(minutes=4), evidence="diangkut")
+    async with make_uow() as uow:
+        stored = await uow.complaints.get_by_tracking_number(tn)
+    assert stored.status is Status.RESOLVED and stored.assigned_opd_id == "dlh"
+    assert stored.rejected_by == ["dinas-pupr"] and stored.reporter.name == "Siti"
+    rejection = next(h for h in stored.history if h.action == "reject_not_authority")
+    assert (rejection.actor_role, rejection.actor, rejection.from_status, rejection.status) == (
+        "opd", "dinas-pupr/s-1", Status.DISPOSED, Status.RETURNED)
+    assert rejection.details["rejected_by"] == ["dinas-pupr"]
+    assert [h.action for h in stored.history] == [
+        "submit", "assign", "reject_not_authority", "assign", "resolve"]
+
+
+async def test_lists_filter_sort_and_page_alike(make_uow):
+    numbers = [await submit(make_uow, T0 + timedelta(hours=i), category="jalan" if i % 2 else None)
+               for i in range(5)]
+    for tn in numbers[:3]:
+        await act(make_uow, tn, OPERATOR, Action.ASSIGN, T0 + timedelta(days=1), opd_id="dinas-pupr")
+    now = T0 + timedelta(days=2)
+    async with make_uow() as uow:
+        newest = await uow.complaints.search(ComplaintQuery(page_size=2), now)
+        second = await uow.complaints.search(ComplaintQuery(page_size=2, page=2), now)
+        queue = await uow.complaints.search(ComplaintQuery(opd_id="dinas-pupr", sort="oldest"), now)
+        disposed = await uow.complaints.search(ComplaintQuery(statuses=(Status.DISPOSED,)), now)
+        roads = await uow.complaints.search(ComplaintQuery(category="jalan"), now)
+        window = await uow.complaints.search(ComplaintQuery(
+            submitted_from=T0 + timedelta(hours=1), submitted_to=T0 + timedelta(hours=3)), now)
+    tns = lambda found: [c.tracking_number for c in found]  # noqa: E731
+    assert tns(newest) == [numbers[4], numbers[3], numbers[2]], "a page and one more"
+    assert tns(second)[:2] == [numbers[2], numbers[1]]
+    assert tns(queue) == numbers[:3] and tns(disposed) == tns(queue)[::-1]
+    assert set(tns(roads)) == {numbers[1], numbers[3]}
+    assert tns(window) == [numbers[2], numbers[1]]
+    assert all(c.reporter is None and c.history == [] for c in newest), "a list decrypts nobody"
