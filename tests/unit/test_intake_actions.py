@@ -274,7 +274,7 @@ async def test_an_opd_lists_only_its_own_queue_and_a_citizen_cannot_list():
                                                     world.uow, world.clock)
     assert len(mine) == 3 and {c.assigned_opd_id for c in mine} == {OPD}
     assert len(everything) == 3, "a page of 2 and one more that says another page follows"
-    with pytest.raises(RoleNotAllowed):
+    with pytest.raises(handlers.StaffOnly):
         async with world.uow:
             await handlers.list_complaints(ComplaintQuery(), citizen("x"), world.uow, world.clock)
 

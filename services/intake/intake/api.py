@@ -46,10 +46,6 @@ _ERRORS = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @router.post("/complaints", status_code=201, response_model=ComplaintReceipt,
              summary="Submit a complaint; returns its tracking number and secret access token",
              responses={k: v for k, v in _ERRORS.items() if k in (422, 429, 503)})
@@ -90,7 +86,7 @@ async def get_complaint(tracking_number: TrackingNumber, request: Request,
             complaint, survivor = await handlers.read_complaint(tracking_number, caller, uow)
         except handlers.NotFound:
             raise _not_found() from None
-    return _view(complaint, caller, survivor)
+    return _view(complaint, caller, request.app.state.clock(), survivor)
 
 
 @router.post("/complaints/{tracking_number}/actions", response_model=ComplaintView,
@@ -128,7 +124,7 @@ async def take_action(tracking_number: TrackingNumber, request: Request, caller:
     except ActionRefused as exc:
         return problem(409, "action-refused", "Not allowed for this complaint now", str(exc),
                        action=body.action)
-    return _view(complaint, caller)
+    return _view(complaint, caller, state.clock())
 
 
 @router.get("/complaints", response_model=ComplaintPage,
@@ -159,7 +155,7 @@ async def list_complaints(
     try:
         async with state.runtime.unit_of_work() as uow:
             found = await handlers.list_complaints(query, caller, uow, state.clock)
-    except RoleNotAllowed:
+    except handlers.StaffOnly:
         return problem(403, "forbidden", "Only staff can list complaints",
                        "Citizens follow their complaint with its tracking number.")
     has_more = len(found) > page_size
@@ -205,7 +201,8 @@ def _history(entries: list[HistoryEntry]) -> list[HistoryItem]:
                         note=h.note, details=h.details) for h in entries]
 
 
-def _view(c: Complaint, caller: Caller, survivor: Complaint | None = None) -> ComplaintView:
+def _view(c: Complaint, caller: Caller, now: datetime,
+          survivor: Complaint | None = None) -> ComplaintView:
     role = caller.actor.role
     reporter = None
     if role in (Role.OPD, Role.OPERATOR) and not c.anonymous and c.reporter is not None:
@@ -217,7 +214,7 @@ def _view(c: Complaint, caller: Caller, survivor: Complaint | None = None) -> Co
         jurisdiction=c.jurisdiction, location=c.location, anonymous=c.anonymous,
         confidential=c.confidential, submitted_at=c.submitted_at, assigned_opd=_opd(c),
         first_response_due_at=c.first_response_due_at, due_at=c.due_at,
-        overdue=_overdue(c, datetime.now(timezone.utc)), rejected_by=list(c.rejected_by),
+        overdue=_overdue(c, now), rejected_by=list(c.rejected_by),
         reopen_until=c.reopen_until, rating=c.rating, rating_comment=c.rating_comment,
         merged_into=MergedInto(tracking_number=survivor.tracking_number,
                                status=survivor.status.value, assigned_opd=_opd(survivor),
