@@ -1,1 +1,1 @@
-"""routing's adapters: the decision log and the unit of work."""
+"""routing's adapters: the decision log, the kept complaint texts, the unit of work."""

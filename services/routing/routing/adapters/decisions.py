@@ -1,18 +1,49 @@
-"""Routing's tables, on PostgreSQL and in memory: the decision log (every decision, what
-triggered it and who took it: the learning material of a later issue) and the text each
-complaint is routed by."""
+"""The decision log (table `routing_decisions`), on PostgreSQL and in memory, and routing's unit
+of work.
+
+Several rows per complaint: routing's first decision, each re-route (after "bukan wewenang",
+added information, a resume) and each disposal an operator made by hand, with what triggered it
+and who decided. Those pairs (what routing said, what a person then did) are the learning
+material of a later issue, so the log only ever grows and `history` reads it back in order.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
-from routing.domain.complaint_text import RoutedComplaint
+from routing.adapters.routed_complaints import (
+    InMemoryRoutedComplaints, PgRoutedComplaints, RoutedComplaints,
+)
 from routing.domain.rules import Decision
+
+
+@dataclass(frozen=True)
+class LoggedDecision:
+    """One row of the log, as both adapters give it back."""
+
+    tracking_number: str
+    jurisdiction: str
+    opd_id: str | None
+    confidence: float
+    reason: str
+    suggestions: tuple[str, ...]
+    decided_at: datetime
+    trigger: str
+    decided_by: str
+
+    @classmethod
+    def of(cls, tracking_number: str, jurisdiction: str, decision: Decision, at: datetime,
+           trigger: str, decided_by: str) -> LoggedDecision:
+        # The column is `real`: confidences are kept to 3 decimals (as the classifier gives
+        # them) so the twin and the table read back the same value.
+        return cls(tracking_number, jurisdiction, decision.opd_id, round(decision.confidence, 3),
+                   decision.reason, tuple(decision.suggestions), at, trigger, decided_by)
 
 
 class DecisionLog(Protocol):
@@ -20,12 +51,8 @@ class DecisionLog(Protocol):
                      decision: Decision, at: datetime, trigger: str = "submitted",
                      decided_by: str = "routing") -> None: ...
 
-
-class RoutedComplaints(Protocol):
-    async def keep(self, complaint: RoutedComplaint) -> None:
-        """Insert or replace."""
-
-    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None: ...
+    async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
+        """Every decision about the complaint, oldest first."""
 
 
 class PgDecisionLog:
@@ -34,59 +61,37 @@ class PgDecisionLog:
 
     async def record(self, complaint_id, tracking_number, jurisdiction, decision, at,
                      trigger="submitted", decided_by="routing") -> None:
+        row = LoggedDecision.of(tracking_number, jurisdiction, decision, at, trigger, decided_by)
         await self._conn.execute(
             "INSERT INTO routing_decisions (complaint_id, tracking_number, jurisdiction, opd_id,"
             " confidence, reason, suggestions, decided_at, trigger, decided_by)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            complaint_id, tracking_number, jurisdiction, decision.opd_id, decision.confidence,
-            decision.reason, list(decision.suggestions), at, trigger, decided_by,
+            complaint_id, row.tracking_number, row.jurisdiction, row.opd_id, row.confidence,
+            row.reason, list(row.suggestions), row.decided_at, row.trigger, row.decided_by,
         )
 
-
-class PgRoutedComplaints:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-
-    async def keep(self, c: RoutedComplaint) -> None:
-        await self._conn.execute(
-            "INSERT INTO routed_complaints (complaint_id, tracking_number, jurisdiction, language,"
-            " title, description, added_info, rejected_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
-            " ON CONFLICT (complaint_id) DO UPDATE SET added_info = EXCLUDED.added_info,"
-            " rejected_by = EXCLUDED.rejected_by",
-            c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
-            c.description, c.added_info, c.rejected_by)
-
-    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
-        row = await self._conn.fetchrow(
-            "SELECT complaint_id, tracking_number, jurisdiction, language, title, description,"
-            " added_info, rejected_by FROM routed_complaints WHERE complaint_id=$1 FOR UPDATE",
-            complaint_id)
-        if row is None:
-            return None
-        return RoutedComplaint(**{k: (list(v) if isinstance(v, list) else v) for k, v in row.items()})
+    async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
+        rows = await self._conn.fetch(
+            "SELECT tracking_number, jurisdiction, opd_id, confidence, reason, suggestions,"
+            " decided_at, trigger, decided_by FROM routing_decisions WHERE complaint_id = $1"
+            " ORDER BY id", complaint_id)
+        return [LoggedDecision(r["tracking_number"], r["jurisdiction"], r["opd_id"],
+                               round(r["confidence"], 3), r["reason"], tuple(r["suggestions"]),
+                               r["decided_at"], r["trigger"], r["decided_by"]) for r in rows]
 
 
-class InMemoryDecisionLog(StagedMap[uuid.UUID, list[tuple[str, str, Decision]]]):
+class InMemoryDecisionLog(StagedMap[uuid.UUID, tuple[LoggedDecision, ...]]):
     async def record(self, complaint_id, tracking_number, jurisdiction, decision, at,
                      trigger="submitted", decided_by="routing") -> None:
-        self.put(complaint_id, [*(self.find(complaint_id) or []), (trigger, decided_by, decision)])
+        row = LoggedDecision.of(tracking_number, jurisdiction, decision, at, trigger, decided_by)
+        self.put(complaint_id, (*(self.find(complaint_id) or ()), row))
 
-
-class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
-    async def keep(self, complaint: RoutedComplaint) -> None:
-        self.put(complaint.complaint_id, RoutedComplaint(**{
-            **complaint.__dict__, "added_info": list(complaint.added_info),
-            "rejected_by": list(complaint.rejected_by)}))
-
-    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
-        found = self.find(complaint_id)
-        return None if found is None else RoutedComplaint(**{
-            **found.__dict__, "added_info": list(found.added_info),
-            "rejected_by": list(found.rejected_by)})
+    async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
+        return list(self.find(complaint_id) or ())
 
 
 class RoutingUnitOfWork(UnitOfWork, Protocol):
-    """What routing's handlers see: the backbone's parts, the decision log, the texts."""
+    """What routing's handlers see: the backbone's parts, the decision log, the kept texts."""
 
     decisions: DecisionLog
     complaints: RoutedComplaints

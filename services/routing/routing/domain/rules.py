@@ -81,11 +81,18 @@ def _score(text: str, keywords: tuple[str, ...]) -> list[str]:
 def classify(title: str, description: str, min_confidence: float = 0.5,
              exclude: frozenset[str] = frozenset()) -> Decision:
     """Score every OPD but those in `exclude` (the OPDs that already said "bukan wewenang": a
-    complaint never goes back to one of them, not even as a suggestion)."""
+    complaint never goes back to one of them, not even as a suggestion). An excluded OPD is
+    treated as if it did not exist, so the confidence is shared among the others only; when
+    nothing but excluded OPDs matched, the reason says so, so the operator knows the text
+    itself points at a unit that refused it."""
     text = normalise(f"{title} {title} {description}")  # the title counts twice
-    hits = {opd: _score(text, words) for opd, (_, words) in OPD_RULES.items() if opd not in exclude}
+    every = {opd: _score(text, words) for opd, (_, words) in OPD_RULES.items()}
+    hits = {opd: words for opd, words in every.items() if opd not in exclude}
     scored = sorted(((len(words), opd) for opd, words in hits.items() if words), reverse=True)
     if not scored:
+        refused = [opd for opd in OPD_RULES if opd in exclude and every[opd]]
+        if refused:
+            return Decision(None, None, 0.0, f"only excluded OPDs matched: {', '.join(refused)}")
         return Decision(None, None, 0.0, "no keyword of any OPD matched")
     best_count, best = scored[0]
     total = sum(count for count, _ in scored)

@@ -1,0 +1,60 @@
+"""The text each complaint is routed by (table `routed_complaints`), on PostgreSQL and in memory.
+
+`keep` replaces the whole row in both, so the twin and the table never disagree about what a
+second `keep` does; merging (never forgetting a rejecter) is the domain's job, in
+`RoutedComplaint`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+import asyncpg
+
+from backbone.uow import StagedMap
+from routing.domain.complaint_text import RoutedComplaint
+
+_COLUMNS = ("complaint_id, tracking_number, jurisdiction, language, title, description,"
+            " added_info, rejected_by")
+
+
+class RoutedComplaints(Protocol):
+    async def keep(self, complaint: RoutedComplaint) -> None:
+        """Insert or replace."""
+
+    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
+        """The kept complaint, locked for the rest of the unit of work."""
+
+
+class PgRoutedComplaints:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def keep(self, c: RoutedComplaint) -> None:
+        await self._conn.execute(
+            f"INSERT INTO routed_complaints ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+            " ON CONFLICT (complaint_id) DO UPDATE SET tracking_number = EXCLUDED.tracking_number,"
+            " jurisdiction = EXCLUDED.jurisdiction, language = EXCLUDED.language,"
+            " title = EXCLUDED.title, description = EXCLUDED.description,"
+            " added_info = EXCLUDED.added_info, rejected_by = EXCLUDED.rejected_by",
+            c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
+            c.description, list(c.added_info), list(c.rejected_by))
+
+    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id = $1 FOR UPDATE",
+            complaint_id)
+        if row is None:
+            return None
+        return RoutedComplaint(
+            row["complaint_id"], row["tracking_number"], row["jurisdiction"], row["language"],
+            row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]))
+
+
+class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
+    async def keep(self, complaint: RoutedComplaint) -> None:
+        self.put(complaint.complaint_id, complaint)
+
+    async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
+        return self.find(complaint_id)
