@@ -154,7 +154,9 @@ def journey(stack: Stack, api: httpx.Client, mail: httpx.Client, timeout: float)
             "action": "assign", **FALLBACK_OPD, "note": "Saluran air dan banjir: wewenang PUPR."})
     timeline.show(view)
     opd = view["assigned_opd"]
-    print(f"      with {opd['name']} ({opd['id']}), first response due {view['first_response_due_at']}")
+    due = view.get("first_response_due_at")
+    print(f"      with {opd['name']} ({opd['id']})"
+          + (f", first response due {due}" if due else "; sla sets its deadline in a moment"))
     tokens = {"citizen": citizen, "opd": _staff(stack, "opd", opd["id"])}
 
     for number, (who, what, body) in enumerate(STEPS, start=3):
@@ -205,7 +207,7 @@ def act(api: httpx.Client, tn: str, token: str, body: dict) -> dict:
         time.sleep(_retry_after(response))
     if response.status_code != 200:
         hint = ""
-        if response.status_code == 401:
+        if response.status_code == 401 and "expired" not in response.text:
             hint = " (does intake verify the devstack key? restart it: make stop && make run)"
         elif response.status_code in (404, 405) and "problem" not in response.headers.get("content-type", ""):
             hint = " (is this intake older than the actions API? restart it: make stop && make run)"
@@ -274,7 +276,8 @@ def _describe(response: httpx.Response) -> str:
     except ValueError:
         return f"{response.status_code} {response.text[:200]}"
     if isinstance(body, dict) and ("title" in body or "detail" in body):
-        text = f"{response.status_code} {body.get('title', '')}: {body.get('detail', '')}"
+        title, detail = body.get("title") or "", body.get("detail") or ""
+        text = f"{response.status_code} {title}" + (f": {detail}" if detail and detail != title else "")
         if body.get("allowed_actions") is not None:
             text += f" (allowed now: {', '.join(body['allowed_actions']) or 'nothing'})"
         return text
