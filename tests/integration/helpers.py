@@ -51,3 +51,17 @@ async def eventually(check, what: str, timeout: float = 30) -> None:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(what)
+
+
+async def twin_or_postgres(kind: str, pool, prefix: str, migrations: str, twin, real):
+    """A unit-of-work factory for one side of a store's contract test: the in-memory twin (one
+    instance, so commits are seen by the next unit of work) or the service's PostgreSQL schema,
+    migrated. `real(schema)` builds the PostgreSQL unit of work."""
+    from backbone.db import apply_migrations
+
+    if kind == "memory":
+        instance = twin()
+        return lambda: instance
+    schema = prefix.rstrip(".")
+    await apply_migrations(pool, schema, migrations)
+    return lambda: real(schema)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backbone.db import apply_migrations
 from backbone.pii import PiiCipher
 from contracts.lifecycle import Action, Role, Status
 from intake import handlers
@@ -16,6 +15,7 @@ from intake.domain.actors import Actor
 from intake.domain.queries import ComplaintQuery
 from intake.domain.tokens import AccessTokens
 from intake.schemas import SubmitComplaintRequest
+from tests.integration.helpers import twin_or_postgres
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
@@ -25,12 +25,8 @@ PUPR = handlers.Caller(Actor(Role.OPD, subject="s-1", opd_id="dinas-pupr"))
 
 @pytest.fixture(params=["memory", "postgres"])
 async def make_uow(request, pool, prefix):
-    if request.param == "memory":
-        twin = IntakeInMemoryUnitOfWork()
-        return lambda: twin
-    schema = prefix.rstrip(".")
-    await apply_migrations(pool, schema, "intake")
-    return lambda: IntakePgUnitOfWork(pool, CIPHER, prefix, schema)
+    return await twin_or_postgres(request.param, pool, prefix, "intake", IntakeInMemoryUnitOfWork,
+                                  lambda schema: IntakePgUnitOfWork(pool, CIPHER, prefix, schema))
 
 
 async def submit(make_uow, at: datetime, category: str | None = None) -> str:

@@ -14,6 +14,7 @@ from contracts.events import CitizenContactProvidedV2, ComplaintFollowedUpV1, Co
 from notify import handlers
 from notify.adapters.deliveries import NotifyInMemoryUnitOfWork, NotifyPgUnitOfWork
 from notify.adapters.mailer import InMemoryMailer
+from tests.integration.helpers import twin_or_postgres
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
@@ -21,12 +22,8 @@ CIPHER = PiiCipher(PiiCipher.new_key())
 
 @pytest.fixture(params=["memory", "postgres"])
 async def make_uow(request, pool, prefix):
-    if request.param == "memory":
-        twin = NotifyInMemoryUnitOfWork()
-        return lambda: twin
-    schema = prefix.rstrip(".")
-    await apply_migrations(pool, schema, "notify")
-    return lambda: NotifyPgUnitOfWork(pool, "/test", prefix, schema)
+    return await twin_or_postgres(request.param, pool, prefix, "notify", NotifyInMemoryUnitOfWork,
+                                  lambda schema: NotifyPgUnitOfWork(pool, "/test", prefix, schema))
 
 
 async def test_merge_links_chain_and_count_from_their_instant(make_uow):

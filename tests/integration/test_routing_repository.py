@@ -6,24 +6,20 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backbone.db import apply_migrations
 from contracts.events import ComplaintRejectedNotAuthorityV1, ComplaintSubmittedV1
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
 from routing.domain.complaint_text import RoutedComplaint
 from routing.domain.rules import Decision
 from routing.handlers import Router
+from tests.integration.helpers import twin_or_postgres
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=["memory", "postgres"])
 async def make_uow(request, pool, prefix):
-    if request.param == "memory":
-        twin = RoutingInMemoryUnitOfWork()
-        return lambda: twin
-    schema = prefix.rstrip(".")
-    await apply_migrations(pool, schema, "routing")
-    return lambda: RoutingPgUnitOfWork(pool, "/test", prefix, schema)
+    return await twin_or_postgres(request.param, pool, prefix, "routing", RoutingInMemoryUnitOfWork,
+                                  lambda schema: RoutingPgUnitOfWork(pool, "/test", prefix, schema))
 
 
 async def test_texts_are_replaced_whole_and_decisions_pile_up_in_order(make_uow):

@@ -291,9 +291,6 @@ class Complaint:
             note = f"Batas waktu ({clock}): {local_time_id(due_at)}."
         self._note(at, "deadline_set", Actor.system("sla"), note, self.status, {"clock": clock})
 
-    def set_first_response_deadline(self, due_at: datetime, at: datetime) -> None:
-        self.set_deadline("first_response", due_at, at)
-
     def record_notification(self, channel: str, at: datetime) -> None:
         self._note(at, "citizen_notified", Actor.system("notify"),
                    f"Pemberitahuan dikirim melalui {channel}.")
