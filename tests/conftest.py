@@ -38,5 +38,23 @@ def infra():
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server for the session: s3proxy from Maven Central (checksum
+    verified, cached under var/), in-memory backend, on a free port; stopped after."""
+    from devstack.s3proxy import S3Proxy
+    from devstack.stack import free_port
+
+    home = REPO_ROOT / "var" / f"test-s3-{uuid.uuid4().hex[:8]}"
+    server = S3Proxy(home, free_port())
+    try:
+        server.start()
+        server.wait_ready(timeout=90)
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def unique(name: str) -> str:
     return f"t{uuid.uuid4().hex[:8]}_{name}"

@@ -88,3 +88,44 @@ async def test_lists_filter_sort_and_page_alike(make_uow):
     assert set(tns(roads)) == {numbers[1], numbers[3]}
     assert tns(window) == [numbers[2], numbers[1]]
     assert all(c.reporter is None and c.history == [] for c in newest), "a list decrypts nobody"
+
+
+async def submit_body(make_uow, at: datetime, **body) -> str:
+    deps = handlers.SubmitDeps(clock=lambda: at, cipher=CIPHER, tokens=AccessTokens(b"k" * 32),
+                               default_jurisdiction="kota-contoh")
+    async with make_uow() as uow:
+        receipt = await handlers.submit_complaint(
+            SubmitComplaintRequest.model_validate(body).to_command(), uow, deps)
+    return receipt.complaint.tracking_number
+
+
+async def test_public_search_by_words_kecamatan_and_numbers_alike(make_uow):
+    road = await submit_body(make_uow, T0, title="Jalan berlubang di Jl. Merdeka",
+                             description="Lubang besar di depan SDN 3 membahayakan pengendara.",
+                             location={"kecamatan": "Sumur Bandung"})
+    trash = await submit_body(make_uow, T0 + timedelta(hours=1), title="Sampah menumpuk",
+                              description="Sampah di pasar tidak diangkut selama seminggu, bau.",
+                              location={"kecamatan": "Coblong"})
+    secret = await submit_body(make_uow, T0 + timedelta(hours=2), title="Pungli di kantor jalan",
+                               description="Petugas meminta uang untuk layanan jalan rusak.",
+                               confidential=True, location={"kecamatan": "Coblong"})
+    now = T0 + timedelta(days=1)
+
+    async def found(**fields) -> list[str]:
+        async with make_uow() as uow:
+            return [c.tracking_number for c in await uow.complaints.search(ComplaintQuery(**fields), now)]
+
+    assert await found(text="jalan", public=True) == [road], "rahasia never public"
+    assert await found(text="jalan") == [secret, road], "staff lists see everything"
+    assert await found(text="Lubang MEMBAHAYA") == [road], "words are case-free prefixes"
+    assert await found(text="lubang sampah") == [], "every word required"
+    assert await found(text="!!!") == [], "no words: nothing"
+    assert await found(kecamatan="coblong", public=True) == [trash]
+    assert await found(tracking_numbers=(road, secret), public=True) == [road]
+    async with make_uow() as uow:
+        stored = await uow.complaints.get_by_tracking_number(trash)
+    assert stored.updated_at == T0 + timedelta(hours=1)
+    await act(make_uow, trash, OPERATOR, Action.ASSIGN, T0 + timedelta(hours=5), opd_id="dlh")
+    async with make_uow() as uow:
+        listed = await uow.complaints.search(ComplaintQuery(tracking_numbers=(trash,)), now)
+    assert listed[0].updated_at == T0 + timedelta(hours=5), "updated with its latest step"

@@ -126,3 +126,24 @@ async def test_dead_letter_failure_propagates_so_the_offset_is_not_committed():
     f.dlq.fail_next = True
     with pytest.raises(ConnectionError):
         await f.consumer.process(record_of(assigned()))
+
+
+async def test_on_a_topic_written_outside_the_platform_only_its_types_are_applied():
+    applied = []
+
+    async def handler(event, uow):
+        applied.append(event)
+
+    f = Fixture(handler)
+    f.consumer.accept_only("t.channels.inbound")    # nothing of this consumer's types
+    key, value, headers = to_record(wrap(assigned(), "/someone"))
+    forged = ConsumedRecord("t.channels.inbound", 0, 3, key, value, headers)
+    assert await f.consumer.process(forged) is Outcome.DEAD_LETTERED, "a handled type, slipped in"
+    typo = ConsumedRecord("t.channels.inbound", 0, 4, key, value,
+                          [(k, b"id.lapor.ChanelMessage.v1" if k == "ce_type" else v)
+                           for k, v in headers])
+    assert await f.consumer.process(typo) is Outcome.DEAD_LETTERED
+    reasons = [dict(d.headers)["dlq_reason"].decode() for d in f.dlq.sent]
+    assert "is not accepted on t.channels.inbound" in reasons[0] and "ChanelMessage" in reasons[1]
+    elsewhere = ConsumedRecord("t.routing", 0, 5, key, value, headers)
+    assert await f.consumer.process(elsewhere) is Outcome.APPLIED and len(applied) == 1

@@ -21,6 +21,7 @@ def test_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("PII_KEY", "k")
     monkeypatch.setenv("TOPIC_PREFIX", "staging.")
     monkeypatch.setenv("JWT_JWKS_URL", "https://sso.example.id/realms/kota/protocol/openid-connect/certs")
+    monkeypatch.setenv("ATTACHMENTS_DIR", "/tmp/lapor-attachments")
     settings = load_settings(IntakeSettings)
     assert settings.service_name == "intake" and settings.schema_name == "intake"
     assert settings.topic_prefix == "staging." and settings.http_port == 8000

@@ -119,13 +119,14 @@ def ensure_jars(libs_dir: Path) -> Path:
 # --------------------------------------------------------------------------- node
 
 
-def _java() -> str:
-    """The java executable: $JAVA_HOME/bin/java if set, else the one on PATH."""
+def java_executable() -> str:
+    """The java executable: $JAVA_HOME/bin/java if set, else the one on PATH (Kafka 4 and
+    s3proxy both need Java 17+)."""
     if os.environ.get("JAVA_HOME"):
         return str(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
     java = shutil.which("java")
     if java is None:
-        raise RuntimeError("java is not on PATH and JAVA_HOME is not set (Kafka 4 needs Java 17+)")
+        raise RuntimeError("java is not on PATH and JAVA_HOME is not set (Java 17+ is needed)")
     return java
 
 
@@ -163,7 +164,7 @@ class KafkaNode:
 
     def _java_cmd(self, main_class: str, *args: str) -> list[str]:
         logging = [f"-Dkafka.logs.dir={self.logs_dir}", f"-Dlog4j2.configurationFile={LOG4J_CONFIG}"]
-        return [_java(), *JVM_OPTS, *logging, "-cp", str(self.libs_dir / "*"), main_class, *args]
+        return [java_executable(), *JVM_OPTS, *logging, "-cp", str(self.libs_dir / "*"), main_class, *args]
 
     def _pid(self) -> int | None:
         try:

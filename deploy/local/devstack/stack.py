@@ -200,6 +200,7 @@ class Stack:
         })
         if name == "intake":
             env.update(self.jwt_env())
+            env["ATTACHMENTS_DIR"] = str(self.c.home / "attachments")
         env.update(self.c.extra_env)
         return env
 

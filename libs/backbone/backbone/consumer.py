@@ -101,10 +101,18 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._wait = wait_exponential(multiplier=backoff_initial, max=backoff_max)
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+        self._topic_types: dict[str, frozenset[str]] = {}
 
     def on(self, model: type[Event], handler: Handler) -> None:
         """Route events of `model` to `handler(event, uow)`; one handler per model."""
         self._handlers[model.event_type] = (model, handler)
+
+    def accept_only(self, topic: str, *models: type[Event]) -> None:
+        """On `topic`, only records of `models` are applied; any other type is dead-lettered
+        with the reason rather than ignored or applied. For topics written from outside the
+        platform (channel adapters): a misspelt type is told, and no platform event (an
+        assignment, say) can be slipped in through them."""
+        self._topic_types[topic] = frozenset(m.event_type for m in models)
 
     @property
     def event_types(self) -> list[str]:
@@ -120,6 +128,12 @@ class EventConsumer:
         decoded: list[tuple[int, ConsumedRecord, Envelope]] = []
         for i, record in enumerate(records):
             ce_type = record.header("ce_type")
+            accepted = self._topic_types.get(record.topic)
+            if accepted is not None and ce_type is not None and ce_type not in accepted:
+                await self._dead_letter(record, EnvelopeError(
+                    f"event type {ce_type!r} is not accepted on {record.topic}"), attempts=1)
+                outcomes[i] = Outcome.DEAD_LETTERED
+                continue
             if ce_type is not None and ce_type not in self._handlers:
                 outcomes[i] = Outcome.IGNORED
                 continue

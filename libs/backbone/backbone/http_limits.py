@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import re
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -41,14 +43,34 @@ TOO_LARGE = (413, "payload-too-large", "Request body too large")
 TOO_SLOW = (408, "request-timeout", "Request body not received in time")
 
 
+@dataclass(frozen=True)
+class UploadRoute:
+    """A larger allowance for file uploads: a `multipart/form-data` request to `method` on a
+    path matching `path` (a regular expression, whole path) may carry `max_body_bytes` in
+    `body_timeout` seconds. Any other body on that route keeps the ordinary limits, so a JSON
+    body cannot borrow the upload's allowance. The bytes are counted as they stream in, as
+    for every body."""
+
+    method: str
+    path: str
+    max_body_bytes: int
+    body_timeout: float
+
+    def matches(self, method: str, path: str, content_type: bytes) -> bool:
+        return (method == self.method and re.fullmatch(self.path, path) is not None
+                and content_type.split(b";")[0].strip().lower() == b"multipart/form-data")
+
+
 class BodyLimits:
     """Bounds every HTTP request's body in bytes and in seconds; see the module docstring."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int = 64 * 1024,
                  body_timeout: float = 10.0, chunk_timeout: float = 5.0,
                  linger_seconds: float = 2.0,
-                 problem_base: str = "https://lapor.example/problems/") -> None:
+                 problem_base: str = "https://lapor.example/problems/",
+                 uploads: Sequence[UploadRoute] = ()) -> None:
         self.app = app
+        self.uploads = tuple(uploads)
         self.max_body_bytes = max_body_bytes
         self.body_timeout = body_timeout
         self.chunk_timeout = min(chunk_timeout, body_timeout)
@@ -72,6 +94,12 @@ class _Exchange:
         length = headers.get(b"content-length", b"").strip()
         self.declared = int(length) if length.isdigit() else None
         self.expects_continue = headers.get(b"expect", b"").lower() == b"100-continue"
+        self.max_body_bytes, self.body_timeout = limits.max_body_bytes, limits.body_timeout
+        for upload in limits.uploads:
+            if upload.matches(scope.get("method", ""), scope.get("path", ""),
+                              headers.get(b"content-type", b"")):
+                self.max_body_bytes, self.body_timeout = upload.max_body_bytes, upload.body_timeout
+                break
         # HTTP/1 framing tells whether a body follows (HTTP/2 has no Connection header at all).
         self.http1_body = scope.get("http_version", "1.1") in ("1.0", "1.1") and bool(
             self.declared or b"transfer-encoding" in headers)
@@ -82,7 +110,7 @@ class _Exchange:
         self.app_answered = False
 
     async def run(self) -> None:
-        if self.declared is not None and self.declared > self.limits.max_body_bytes:
+        if self.declared is not None and self.declared > self.max_body_bytes:
             # Refused unread. A client waiting for "100 Continue" sends nothing: no linger.
             await self._answer(*TOO_LARGE, linger=self.http1_body and not self.expects_continue)
             return
@@ -102,7 +130,7 @@ class _Exchange:
             return await self._receive()
         loop = asyncio.get_running_loop()
         if self.deadline is None:
-            self.deadline = loop.time() + self.limits.body_timeout
+            self.deadline = loop.time() + self.body_timeout
         wait = min(self.limits.chunk_timeout, self.deadline - loop.time())
         try:
             async with asyncio.timeout(wait):
@@ -111,7 +139,7 @@ class _Exchange:
             return self._refuse(TOO_SLOW)
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
-            if self.received > self.limits.max_body_bytes:
+            if self.received > self.max_body_bytes:
                 return self._refuse(TOO_LARGE)
             self.body_done = not message.get("more_body", False)
         else:
@@ -133,9 +161,9 @@ class _Exchange:
         await self._send(message)
 
     async def _answer(self, status: int, slug: str, title: str, *, linger: bool) -> None:
-        limit = self.limits.max_body_bytes
+        limit = self.max_body_bytes
         detail = (f"At most {limit} bytes are accepted." if status == 413 else
-                  f"Send the whole body within {self.limits.body_timeout:g} seconds.")
+                  f"Send the whole body within {self.body_timeout:g} seconds.")
         log.warning("request body refused", extra={
             "status": status, "path": self.scope.get("path"), "received_bytes": self.received,
             "declared_bytes": self.declared})

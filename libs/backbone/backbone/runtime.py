@@ -37,7 +37,7 @@ from backbone.consumer import EventConsumer
 from backbone.consumer_loop import KafkaConsumerLoop
 from backbone.db import DbTimeouts, apply_migrations, create_pool
 from backbone.errors import is_transient
-from backbone.http_limits import BodyLimits
+from backbone.http_limits import BodyLimits, UploadRoute
 from backbone.rate_limits import RateLimits
 from backbone.kafka import KafkaPublisher, ensure_topics
 from backbone.loops import SupervisedLoop, Watchdog
@@ -256,8 +256,10 @@ class _Edge:
                                             ).observe(time.perf_counter() - started)
 
 
-def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_args: Any) -> FastAPI:
-    """The service's ASGI app: health endpoints, its own routes, and the runtime's lifespan."""
+def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (),
+              uploads: Sequence[UploadRoute] = (), **fastapi_args: Any) -> FastAPI:
+    """The service's ASGI app: health endpoints, its own routes, and the runtime's lifespan.
+    `uploads` names the routes whose multipart bodies may be larger than `max_body_bytes`."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -274,7 +276,8 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (), **fastapi_
         app.include_router(router)
     # Added last is outermost: the edge (trace id, latency) sees the limits' 429, 413, 408 too.
     s = runtime.settings
-    app.add_middleware(BodyLimits, max_body_bytes=s.max_body_bytes, body_timeout=s.body_timeout)
+    app.add_middleware(BodyLimits, max_body_bytes=s.max_body_bytes, body_timeout=s.body_timeout,
+                       uploads=uploads)
     app.add_middleware(RateLimits, per_client=s.rate_limit_per_client,
                        per_token=s.rate_limit_per_token, storage=s.rate_limit_storage,
                        trusted_proxies=s.trusted_proxies)

@@ -41,7 +41,7 @@ class Envelope:
 
     @property
     def key(self) -> str:
-        return str(self.event.complaint_id)
+        return self.event.partition_key
 
 
 def wrap(event: Event, source: str, event_id: str | None = None) -> Envelope:

@@ -6,11 +6,14 @@ new `...V2` model with a new type. `EVENT_TYPES` maps the CloudEvents `type` to 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator,
+)
 
 from contracts import topics
 from contracts.text import Text
@@ -26,6 +29,11 @@ class Event(BaseModel):
 
     complaint_id: UUID
     occurred_at: datetime
+
+    @property
+    def partition_key(self) -> str:
+        """The record key: one complaint's events share a partition, so they keep their order."""
+        return str(self.complaint_id)
 
 
 class Location(BaseModel):
@@ -268,6 +276,141 @@ class NotificationSentV1(Event):
     about_event_id: UUID
 
 
+# ---- channels: SMS, WhatsApp and social media, through adapters outside the platform
+
+Channel = Literal["sms", "whatsapp", "telegram", "facebook", "instagram", "x", "tiktok",
+                  "other_social"]
+PHONE_CHANNELS: frozenset[str] = frozenset({"sms", "whatsapp"})
+ChannelOutcome = Literal["created", "replied", "info_added", "refused"]
+# Why intake could not act on a message; notify words each for the citizen.
+ChannelRefusal = Literal["too_short", "too_long", "empty_reply", "not_found",
+                         "not_awaiting_reply"]
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_ADAPTER = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+
+
+def e164(address: str) -> str:
+    """A phone address as E.164 ('+6281234567890'); separators and a missing '+' are forgiven,
+    a national number ('0812...') is not: its country cannot be known for sure."""
+    compact = re.sub(r"[\s().-]", "", address)
+    if compact and compact[0].isdigit() and compact[0] != "0":
+        compact = "+" + compact
+    if not _E164.match(compact):
+        raise ValueError("a phone address in E.164 form is expected, e.g. +6281234567890")
+    return compact
+
+
+class ChannelEvent(Event):
+    """What channel messages share: a citizen's message is not (yet) about one complaint, so the
+    complaint id is optional, and each chooses its record key (the sender, not a complaint)."""
+
+    complaint_id: UUID | None = None  # type: ignore[assignment]
+
+    @property
+    def partition_key(self) -> str:
+        raise NotImplementedError
+
+
+class MediaReference(BaseModel):
+    """A photo or file the citizen sent, as a link the adapter serves; intake never fetches it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    url: Text = Field(min_length=8, max_length=2000, pattern=r"^https?://\S+$")
+    content_type: Text | None = Field(default=None, max_length=100)
+
+
+class ChannelMessageReceivedV1(ChannelEvent):
+    """An adapter received a citizen's message (SMS, WhatsApp, social media) and hands it over.
+    Published by adapters outside the platform on `complaints.channels.inbound`, keyed by
+    `sender`; `occurred_at` defaults to `received_at`. Personal data: the topic is read by
+    intake only. `(adapter, message_id)` identifies the message: a repeat changes nothing."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ChannelMessageReceived.v1"
+
+    adapter: str = Field(pattern=_ADAPTER, description="The adapter's name, e.g. 'sms-1708'")
+    message_id: Text = Field(min_length=1, max_length=200,
+                             description="The adapter's own id of the message")
+    channel: Channel
+    sender: Text = Field(min_length=1, max_length=200,
+                         description="E.164 phone for sms/whatsapp, else the handle or user id")
+    text: Text = Field(default="", max_length=10000)
+    media: list[MediaReference] = Field(default_factory=list, max_length=10)
+    received_at: AwareDatetime
+    language: Literal["id", "en"] = "id"
+    jurisdiction: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9-]+$",
+                                     description="When the adapter serves one city")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _occurred_when_received(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "occurred_at" not in data and "received_at" in data:
+            return {**data, "occurred_at": data["received_at"]}
+        return data
+
+    @field_validator("sender")
+    @classmethod
+    def _phone_senders_in_e164(cls, sender: str, info: ValidationInfo) -> str:
+        return e164(sender) if info.data.get("channel") in PHONE_CHANNELS else sender
+
+    @property
+    def partition_key(self) -> str:
+        return self.sender
+
+
+class ChannelMessageHandledV1(ChannelEvent):
+    """Intake's answer to a channel message: a complaint created, a reply or added information
+    recorded, or why it could not act (`reason`, with `detail` for operators). The sender's
+    address travels only sealed (Fernet, like CitizenContactProvided.v2's contact: a JSON object
+    {channel, address}); `sender_ref` is a keyed hash of it, the record key, so one sender's
+    answers keep their order. On the contacts topic: read by notify only."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ChannelMessageHandled.v1"
+
+    adapter: str
+    channel: Channel
+    in_reply_to: str = Field(description="The adapter's message id this answers")
+    outcome: ChannelOutcome
+    tracking_number: str | None = None
+    reason: ChannelRefusal | None = None
+    detail: str | None = Field(default=None, description="Why, for operators; never personal data")
+    language: Literal["id", "en"] = "id"
+    sealed_sender: str = Field(description="Fernet token of {channel, address}")
+    sender_ref: str = Field(description="Keyed hash of the sender's address (not reversible)")
+
+    @property
+    def partition_key(self) -> str:
+        return self.sender_ref
+
+
+class SendChannelMessageV1(ChannelEvent):
+    """A command to a channel adapter: send `text` to `recipient` (in clear: the adapter must
+    reach them, so `complaints.channels.outbound` is readable by adapters only). `message_id`
+    is stable across redeliveries, so an adapter sends each once. Keyed by `recipient_ref`."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SendChannelMessage.v1"
+
+    message_id: str = Field(description="Stable id of this outbound message: dedupe on it")
+    adapter: str
+    channel: Channel
+    recipient: str
+    recipient_ref: str = Field(description="Keyed hash of the recipient, the record key")
+    text: str
+    in_reply_to: str | None = Field(default=None, description="The adapter's inbound message id")
+    tracking_number: str | None = None
+    template: str
+    language: Literal["id", "en"] = "id"
+
+    @property
+    def partition_key(self) -> str:
+        return self.recipient_ref
+
+
+CHANNEL_EVENTS: tuple[type[ChannelEvent], ...] = (
+    ChannelMessageReceivedV1, ChannelMessageHandledV1, SendChannelMessageV1,
+)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.event_type: model
     for model in (
@@ -278,6 +421,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SlaClockStartedV1,
         NotificationSentV1,
         *LIFECYCLE_EVENTS,
+        *CHANNEL_EVENTS,
     )
 }
 
@@ -291,4 +435,7 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     SlaClockStartedV1: topics.SLA_EVENTS,
     NotificationSentV1: topics.NOTIFY_EVENTS,
     **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},
+    ChannelMessageReceivedV1: topics.CHANNELS_INBOUND,
+    ChannelMessageHandledV1: topics.INTAKE_CONTACTS,
+    SendChannelMessageV1: topics.CHANNELS_OUTBOUND,
 }

@@ -43,8 +43,21 @@ NOTIFY_EVENTS = Topic(
     "Delivery outcomes of citizen notifications (no addresses).",
 )
 
+CHANNELS_INBOUND = Topic(
+    "complaints.channels.inbound", 6, "channels",
+    "What citizens send through SMS, WhatsApp and social-media adapters outside the platform "
+    "(ChannelMessageReceived.v1), keyed by the sender's address so one sender's messages keep "
+    "their order; personal data: writable by adapters, read by intake only.",
+)
+CHANNELS_OUTBOUND = Topic(
+    "complaints.channels.outbound", 6, "notify",
+    "Messages for adapters to deliver to citizens (SendChannelMessage.v1), with the recipient's "
+    "address in clear: readable by channel adapters only.",
+)
+
 ALL_TOPICS: tuple[Topic, ...] = (
     INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, NOTIFY_EVENTS,
+    CHANNELS_INBOUND, CHANNELS_OUTBOUND,
 )
 
 

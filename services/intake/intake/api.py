@@ -17,15 +17,16 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query
 from contracts.lifecycle import (
     WITH_OPD, Role, RoleNotAllowed, Status, TransitionNotAllowed, allowed_actions,
 )
-from intake import handlers
+from intake import attachments_api, handlers
 from intake.auth import current_caller
 from intake.domain.actions import ActionRefused
+from intake.domain.actors import Actor
 from intake.domain.complaint import Complaint, HistoryEntry
 from intake.domain.queries import ComplaintQuery
 from intake.handlers import Caller
 from intake.problems import problem
 from intake.schemas import (
-    ActionRequest, ComplaintPage, Problem, ComplaintReceipt, ComplaintSummary, ComplaintView, HistoryItem,
+    ActionRequest, AttachmentView, ComplaintPage, Problem, ComplaintReceipt, ComplaintSummary, ComplaintView, HistoryItem,
     MergedInto, Opd, ReporterView, SubmitComplaintRequest,
 )
 
@@ -46,9 +47,6 @@ _ERRORS = {
 }
 
 
-@router.post("/complaints", status_code=201, response_model=ComplaintReceipt,
-             summary="Submit a complaint; returns its tracking number and secret access token",
-             responses={k: v for k, v in _ERRORS.items() if k in (422, 429, 503)})
 async def submit(
     body: SubmitComplaintRequest, request: Request, response: Response,
     idempotency_key: Annotated[str | None, Header(
@@ -56,21 +54,48 @@ async def submit(
         description="Any unique string; a retry with the same key and body returns the first "
                     "receipt instead of filing the complaint twice")] = None,
 ) -> ComplaintReceipt:
+    receipt, headers = await _submit(body, request, idempotency_key)
+    response.headers.update(headers)
+    return receipt
+
+
+async def _submit(body: SubmitComplaintRequest, request: Request, idempotency_key: str | None,
+                  files: list[handlers.StoredFile] | tuple = ()) -> tuple[ComplaintReceipt, dict[str, str]]:
+    """File the complaint and, from a multipart submission, its files (already cleaned and in
+    the blob store) in one transaction. A replay returns the first receipt and adds nothing."""
     state = request.app.state
+    headers: dict[str, str] = {}
     try:
         async with state.runtime.unit_of_work() as uow:
             receipt = await handlers.submit_complaint(body.to_command(), uow, state.submit_deps,
                                                      idempotency_key)
+            if files and not receipt.replayed:
+                await handlers.record_attachments(receipt.complaint, list(files), Actor.citizen(),
+                                                  uow, state.attach_deps, history_action="submit")
     except handlers.IdempotencyKeyReused:
         raise HTTPException(422, "This Idempotency-Key was already used for a different request")
     if receipt.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        headers["Idempotent-Replayed"] = "true"
     c = receipt.complaint
     url = f"{state.settings.public_base_url}/v1/complaints/{c.tracking_number}"
-    response.headers["Location"] = url
+    headers["Location"] = url
     return ComplaintReceipt(complaint_id=str(c.id), tracking_number=c.tracking_number,
                             access_token=receipt.access_token, status=c.status.value,
-                            submitted_at=c.submitted_at, status_url=url)
+                            submitted_at=c.submitted_at, status_url=url), headers
+
+
+router.add_api_route(
+    "/complaints", submit, methods=["POST"], status_code=201, response_model=ComplaintReceipt,
+    summary="Submit a complaint; returns its tracking number and secret access token",
+    description="The complaint as application/json. With files, send multipart/form-data "
+                "instead: a `complaint` part holding the same JSON and one or more `file` parts "
+                "(photos, PDF, video; see POST /v1/complaints/{tracking_number}/attachments for "
+                "types, limits and what is stripped). The files are recorded with the complaint, "
+                "in one transaction.",
+    responses={**{k: v for k, v in _ERRORS.items() if k in (422, 429, 503)},
+               **{k: v for k, v in attachments_api._REFUSED.items() if k in (413, 415)}},
+    openapi_extra=attachments_api.SUBMIT_MULTIPART_DOC,
+    route_class_override=attachments_api.json_or_multipart(lambda: _submit))
 
 
 @router.get("/complaints/{tracking_number}", response_model=ComplaintView,
@@ -86,7 +111,10 @@ async def get_complaint(tracking_number: TrackingNumber, request: Request,
             complaint, survivor = await handlers.read_complaint(tracking_number, caller, uow)
         except handlers.NotFound:
             raise _not_found() from None
-    return _view(complaint, caller, request.app.state.clock(), survivor)
+        files = await uow.attachments.list_for(complaint.id)
+    return _view(complaint, caller, request.app.state.clock(), survivor,
+                 attachments=attachments_api.views(
+                     files, request.app.state.settings.public_base_url, complaint.tracking_number))
 
 
 @router.post("/complaints/{tracking_number}/actions", response_model=ComplaintView,
@@ -109,6 +137,7 @@ async def take_action(tracking_number: TrackingNumber, request: Request, caller:
         async with state.runtime.unit_of_work() as uow:
             complaint = await handlers.take_action(tracking_number, body.to_command(), caller,
                                                    uow, state.clock)
+            files = await uow.attachments.list_for(complaint.id)
     except handlers.NotFound:
         raise _not_found() from None
     except RoleNotAllowed as exc:
@@ -124,7 +153,8 @@ async def take_action(tracking_number: TrackingNumber, request: Request, caller:
     except ActionRefused as exc:
         return problem(409, "action-refused", "Not allowed for this complaint now", str(exc),
                        action=body.action)
-    return _view(complaint, caller, state.clock())
+    return _view(complaint, caller, state.clock(), attachments=attachments_api.views(
+        files, state.settings.public_base_url, complaint.tracking_number))
 
 
 @router.get("/complaints", response_model=ComplaintPage,
@@ -202,7 +232,8 @@ def _history(entries: list[HistoryEntry]) -> list[HistoryItem]:
 
 
 def _view(c: Complaint, caller: Caller, now: datetime,
-          survivor: Complaint | None = None) -> ComplaintView:
+          survivor: Complaint | None = None, *,
+          attachments: list[AttachmentView] | None = None) -> ComplaintView:
     role = caller.actor.role
     reporter = None
     if role in (Role.OPD, Role.OPERATOR) and not c.anonymous and c.reporter is not None:
@@ -222,4 +253,5 @@ def _view(c: Complaint, caller: Caller, now: datetime,
         reporter=reporter,
         allowed_actions=[a.value for a in allowed_actions(c.status, role)],
         history=_history(c.history),
+        attachments=attachments or [],
     )

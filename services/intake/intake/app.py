@@ -8,12 +8,15 @@ from fastapi import FastAPI
 
 from backbone.pii import PiiCipher
 from backbone.retention import Retention
+from backbone.http_limits import UploadRoute
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
-from intake import api, handlers, problems
+from intake import api, attachments_api, channels, handlers, problems, public
+from intake.adapters.blobs import build_blob_store
 from intake.adapters.staff_tokens import JwtSettings, JwtVerifier
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
+from intake.domain.attachments import Limits
 from intake.domain.tokens import AccessTokens
 
 
@@ -21,11 +24,14 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     cipher = PiiCipher(settings.pii_key.get_secret_value())
     runtime = Runtime(
         settings, migrations="intake",
-        consumes=[topics.ROUTING_EVENTS, topics.SLA_EVENTS, topics.NOTIFY_EVENTS],
+        consumes=[topics.ROUTING_EVENTS, topics.SLA_EVENTS, topics.NOTIFY_EVENTS,
+                  topics.CHANNELS_INBOUND],
         produces=[topics.INTAKE_EVENTS, topics.INTAKE_CONTACTS],
         uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix, s.schema_name),
         retention=[Retention("idempotency_keys", "created_at",
-                             timedelta(hours=settings.idempotency_retention_hours))],
+                             timedelta(hours=settings.idempotency_retention_hours)),
+                   Retention("channel_messages", "handled_at",
+                             timedelta(days=settings.channel_dedupe_retention_days))],
         # Complaints are accepted while Kafka is away: the outbox holds them until it is back.
         ready_without_kafka=True,
     )
@@ -34,7 +40,8 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     runtime.consumer.on(events.SlaClockStartedV1, handlers.on_sla_clock_started)
     runtime.consumer.on(events.NotificationSentV1, handlers.on_notification_sent)
 
-    app = build_app(runtime, routers=[api.router], title="LAPOR intake API",
+    app = build_app(runtime, routers=[api.router, public.router, attachments_api.router],
+                    uploads=_uploads(settings), title="LAPOR intake API",
                     version="1.1.0",
                     description="Submit citizen complaints and follow them; OPD staff and "
                                 "operators act on them through one lifecycle.")
@@ -52,5 +59,25 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         clock=clock, cipher=cipher,
         tokens=AccessTokens(settings.token_secret()),
         default_jurisdiction=settings.default_jurisdiction)
+    runtime.consumer.on(events.ChannelMessageReceivedV1, channels.subscriber(
+        app.state.submit_deps, settings.channel_sender_secret()))
+    # Written by adapters outside the platform: nothing but their messages is accepted there.
+    runtime.consumer.accept_only(topics.CHANNELS_INBOUND.name(settings.topic_prefix),
+                                 events.ChannelMessageReceivedV1)
+    app.state.attach_deps = handlers.AttachDeps(
+        blobs=build_blob_store(settings), clock=clock, limits=Limits(
+            image_bytes=settings.attachment_max_image_bytes,
+            pdf_bytes=settings.attachment_max_pdf_bytes,
+            video_bytes=settings.attachment_max_video_bytes,
+            max_pixels=settings.attachment_max_pixels,
+            per_complaint=settings.attachments_per_complaint))
     problems.install(app, retry_after_seconds=settings.retry_after_seconds)
     return app
+
+
+def _uploads(settings: IntakeSettings) -> list[UploadRoute]:
+    """Multipart uploads (a complaint with files, files added later) may be larger and slower
+    than the ordinary body limit; JSON on the same routes is not."""
+    size, timeout = settings.upload_body_bytes(), settings.upload_body_timeout
+    return [UploadRoute("POST", r"/v1/complaints", size, timeout),
+            UploadRoute("POST", r"/v1/complaints/[0-9]{1,20}/attachments", size, timeout)]

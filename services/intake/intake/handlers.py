@@ -6,6 +6,7 @@ recorded go to the outbox in that same transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -20,9 +21,11 @@ from contracts.events import (
     ComplaintAssignedV1, ComplaintSentToTriageV1, NotificationSentV1, SlaClockStartedV1,
 )
 from contracts.lifecycle import Action, Role, TransitionNotAllowed, check_role
+from intake.adapters.blobs import BlobStore
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.actions import ActionRefused, TakeAction
 from intake.domain.actors import Actor
+from intake.domain.attachments import Attachment, Limits as AttachmentLimits, clean
 from intake.domain.commands import SubmitComplaint
 from intake.domain.complaint import Complaint, Reporter
 from intake.domain.queries import ComplaintQuery
@@ -225,3 +228,127 @@ async def list_complaints(query: ComplaintQuery, caller: Caller, uow: IntakeUnit
     else:
         raise StaffOnly()
     return await uow.complaints.search(query, clock())
+
+
+# ---- the public transparency view (no caller: anyone may read what is public)
+
+
+async def list_public(query: ComplaintQuery, uow: IntakeUnitOfWork, clock: Clock) -> list[Complaint]:
+    """Non-rahasia complaints only, whatever the query says."""
+    return await uow.complaints.search(replace(query, public=True, overdue=None), clock())
+
+
+async def read_public(tracking_number: str, uow: IntakeUnitOfWork) -> tuple[Complaint, Complaint | None]:
+    """One public complaint with its timeline, and the public complaint a merged one follows.
+    A rahasia report is NotFound, as an unknown number is."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number)
+    if complaint is None or complaint.confidential:
+        raise NotFound()
+    survivor = None
+    if complaint.merged_into_tracking_number is not None:
+        survivor = await uow.complaints.get_by_tracking_number(complaint.merged_into_tracking_number)
+        if survivor is not None and survivor.confidential:
+            survivor = None
+    return complaint, survivor
+
+
+# ---- attachments
+
+
+class TooManyAttachments(Exception):
+    """The complaint would hold more files than the limit allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a complaint holds at most {limit} attachments")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class AttachDeps:
+    """What attaching needs besides the unit of work: the blob store, the limits, time."""
+
+    blobs: BlobStore
+    limits: AttachmentLimits
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A cleaned file whose bytes are already in the blob store at `sha256`."""
+
+    content_type: str
+    size: int
+    sha256: str
+    filename: str | None
+
+
+async def store_files(uploads: list[tuple[bytes, str | None, str | None]],
+                      deps: AttachDeps) -> list[StoredFile]:
+    """Judge and clean each (bytes, declared type, file name), refusing the whole request at
+    the first bad file (AttachmentRefused), then put the cleaned bytes in the blob store.
+    Runs BEFORE the transaction that records the rows: a blob is content-addressed, so one
+    whose row never commits is an orphan to sweep, never a wrong file. Decoding and
+    re-encoding images is CPU work, done in a thread so the event loop keeps serving."""
+    cleaned = [await asyncio.to_thread(clean, data, declared, name, deps.limits)
+               for data, declared, name in uploads]
+    stored = []
+    for c in cleaned:
+        address = await deps.blobs.put(c.data, c.content_type)
+        stored.append(StoredFile(c.content_type, len(c.data), address, c.filename))
+    return stored
+
+
+async def record_attachments(complaint: Complaint, files: list[StoredFile], actor: Actor,
+                             uow: IntakeUnitOfWork, deps: AttachDeps, *, note: str | None = None,
+                             history_action: str | None = None) -> list[Attachment]:
+    """The rows for files already stored, in the caller's transaction; an anonymous report
+    keeps no file name (a name like `IMG_siti_rahayu.jpg` would unmask its author)."""
+    if await uow.attachments.count_for(complaint.id) + len(files) > deps.limits.per_complaint:
+        raise TooManyAttachments(deps.limits.per_complaint)
+    at = deps.clock()
+    added = []
+    for f in files:
+        attachment = Attachment(
+            id=uuid.uuid4(), complaint_id=complaint.id, sha256=f.sha256,
+            content_type=f.content_type, size=f.size, uploaded_at=at,
+            uploaded_by_role=actor.role.value, uploaded_by=actor.name,
+            filename=None if complaint.anonymous else f.filename, note=note,
+            history_action=history_action)
+        await uow.attachments.add(attachment)
+        added.append(attachment)
+    return added
+
+
+async def check_may_attach(tracking_number: str, caller: Caller, uow: IntakeUnitOfWork,
+                           deps: AttachDeps, count: int) -> None:
+    """Cheap checks before any file is decoded or stored: visible (else NotFound), room left
+    (else TooManyAttachments)."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number)
+    if complaint is None or not may_see(complaint, caller):
+        raise NotFound()
+    if await uow.attachments.count_for(complaint.id) + count > deps.limits.per_complaint:
+        raise TooManyAttachments(deps.limits.per_complaint)
+
+
+async def add_attachments(tracking_number: str, files: list[StoredFile], caller: Caller,
+                          uow: IntakeUnitOfWork, deps: AttachDeps,
+                          note: str | None = None) -> tuple[Complaint, list[Attachment]]:
+    """Files added later (a photo of the repaired road, more evidence from the citizen): by
+    whoever may read the complaint. Not a lifecycle action: the status does not move."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number, lock=True)
+    if complaint is None or not may_see(complaint, caller):
+        raise NotFound()
+    await record_attachments(complaint, files, caller.actor, uow, deps, note=note)
+    return complaint, await uow.attachments.list_for(complaint.id)
+
+
+async def read_attachment(tracking_number: str, attachment_id: uuid.UUID, caller: Caller,
+                          uow: IntakeUnitOfWork) -> Attachment:
+    """One attachment's row, for a caller who may read the complaint; NotFound otherwise."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number)
+    if complaint is None or not may_see(complaint, caller):
+        raise NotFound()
+    attachment = await uow.attachments.get(complaint.id, attachment_id)
+    if attachment is None:
+        raise NotFound()
+    return attachment

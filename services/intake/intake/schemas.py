@@ -249,6 +249,16 @@ class MergedInto(BaseModel):
     history: list[HistoryItem]
 
 
+class AttachmentView(BaseModel):
+    """A file attached to a complaint: its sniffed type, never the name it was sent with."""
+    id: str
+    content_type: str = Field(description="The type found in the content, not the one declared")
+    size: int = Field(description="Bytes, after metadata was stripped")
+    uploaded_at: datetime
+    uploaded_by_role: str = Field(description="citizen, opd or operator")
+    url: str
+
+
 class ComplaintView(BaseModel):
     tracking_number: str
     status: str
@@ -273,6 +283,8 @@ class ComplaintView(BaseModel):
     reporter: ReporterView | None = Field(default=None, description="Staff only; never for anonim reports")
     allowed_actions: list[str] = Field(description="What the caller may do now")
     history: list[HistoryItem]
+    attachments: list["AttachmentView"] = Field(
+        default_factory=list, description="Photos, PDF and videos; download each at its url")
 
 
 class ComplaintSummary(BaseModel):

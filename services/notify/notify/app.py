@@ -35,7 +35,8 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
     # Intake's facts only: intake alone says when a complaint is with an OPD.
     runtime = Runtime(
         settings, migrations="notify",
-        consumes=[topics.INTAKE_CONTACTS, topics.INTAKE_EVENTS], produces=[topics.NOTIFY_EVENTS],
+        consumes=[topics.INTAKE_CONTACTS, topics.INTAKE_EVENTS],
+        produces=[topics.NOTIFY_EVENTS, topics.CHANNELS_OUTBOUND],
         uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
                                                        s.schema_name, wake_dispatcher),
     )
@@ -45,6 +46,7 @@ def bootstrap(settings: NotifySettings) -> FastAPI:
     runtime.consumer.on(events.ComplaintResolvedV1, handlers.on_complaint_resolved)
     runtime.consumer.on(events.ComplaintPostponedV1, handlers.on_complaint_postponed)
     runtime.consumer.on(events.ComplaintMergedV1, handlers.on_complaint_merged)
+    runtime.consumer.on(events.ChannelMessageHandledV1, handlers.channel_answers(cipher))
 
     def dispatch_once() -> object:
         return handlers.dispatch_due(

@@ -28,11 +28,13 @@ from backbone import metrics
 from backbone.errors import is_transient
 from backbone.pii import PiiCipher
 from contracts.events import (
+    ChannelMessageHandledV1, SendChannelMessageV1,
     CitizenContactProvidedV2, ComplaintDisposedV1, ComplaintFollowedUpV1, ComplaintMergedV1,
     ComplaintPostponedV1, ComplaintResolvedV1, ComplaintTransitionV1, NotificationSentV1,
 )
 from notify.adapters.deliveries import NotifyUnitOfWork
 from notify.adapters.mailer import Email, Mailer
+from notify.domain.channel_texts import answer_id, render_answer, template_for
 from notify.domain.delivery import Delivery, DueDelivery
 from notify.domain.facts import Fact
 from notify.domain.messages import render, retry_delay
@@ -215,3 +217,31 @@ async def _settle(uow_factory: UowFactory, change, patience: float = 20.0) -> No
 
 def _count(delivery: Delivery, outcome: str) -> None:
     metrics.DELIVERIES.labels("notify", delivery.channel, outcome).inc()
+
+
+# ---- channels: answers to citizens who wrote by SMS, WhatsApp or social media
+
+
+def channel_answers(cipher: PiiCipher):
+    """The handler for intake's `ChannelMessageHandledV1`, with the key that opens the sender.
+
+    The answer is a command on the outbound channel topic, recorded in the outbox in the same
+    transaction as the inbox claim: a redelivered fact answers nothing twice, and the adapter
+    outside the platform does the sending (and dedupes on the answer's stable message id)."""
+    async def on_channel_message_handled(event: ChannelMessageHandledV1,
+                                         uow: NotifyUnitOfWork) -> None:
+        sender = cipher.open(event.sealed_sender.encode())
+        text = render_answer(event.outcome, event.language, {
+            "tracking_number": event.tracking_number, "reason": event.reason})
+        await uow.outbox.record(SendChannelMessageV1(
+            complaint_id=event.complaint_id, occurred_at=event.occurred_at,
+            message_id=answer_id(event.adapter, event.in_reply_to), adapter=event.adapter,
+            channel=event.channel, recipient=sender["address"], recipient_ref=event.sender_ref,
+            text=text, in_reply_to=event.in_reply_to, tracking_number=event.tracking_number,
+            template=template_for(event.outcome), language=event.language,
+        ))
+        log.info("channel answer owed", extra={"channel": event.channel,
+                                                "outcome": event.outcome,
+                                                "tracking_number": event.tracking_number})
+
+    return on_channel_message_handled

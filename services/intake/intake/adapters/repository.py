@@ -21,6 +21,7 @@ from backbone.db import LockSpace
 from backbone.pii import PiiCipher
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
+from intake.domain.public import matches_words, search_words
 from intake.domain.queries import ComplaintQuery
 
 
@@ -43,18 +44,19 @@ _COLUMNS = (
     " anonymous, confidential, language, reporter_sealed, access_token_hash, status,"
     " assigned_opd_id, assigned_opd_name, first_response_due_at, submitted_at, due_at,"
     " rejected_by, closed_at, reopen_until, rating, rating_comment, merged_into,"
-    " merged_into_tracking_number"
+    " merged_into_tracking_number, updated_at"
 )
 # What a change may touch, in this order from $2 on (UPDATE ... SET), and the values of each.
 _MUTABLE = ("status", "assigned_opd_id", "assigned_opd_name", "first_response_due_at", "due_at",
             "rejected_by", "closed_at", "reopen_until", "rating", "rating_comment",
-            "merged_into", "merged_into_tracking_number")
+            "merged_into", "merged_into_tracking_number", "updated_at")
 
 
 def _mutable_values(c: Complaint) -> tuple:
     return (c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
             c.due_at, list(c.rejected_by), c.closed_at, c.reopen_until, c.rating,
-            c.rating_comment, c.merged_into, c.merged_into_tracking_number)
+            c.rating_comment, c.merged_into, c.merged_into_tracking_number,
+            c.updated_at or c.submitted_at)
 
 
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
@@ -81,15 +83,16 @@ class PgComplaintRepository:
             "WITH added AS (INSERT INTO complaints (id, tracking_number, jurisdiction, channel,"
             " title, description, category, location, anonymous, confidential, language,"
             " reporter_sealed, access_token_hash, status, assigned_opd_id, assigned_opd_name,"
-            " first_response_due_at, submitted_at) VALUES"
-            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18))"
-            f" {_insert_history(19)}",
+            " first_response_due_at, submitted_at, updated_at) VALUES"
+            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19))"
+            f" {_insert_history(20)}",
             c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
             c.category, c.location.model_dump_json() if c.location else None,
             c.anonymous, c.confidential, c.language,
             self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
             c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
-            c.first_response_due_at, c.submitted_at, *self._history_args(c),
+            c.first_response_due_at, c.submitted_at, c.updated_at or c.submitted_at,
+            *self._history_args(c),
         )
         complaint.new_history.clear()
 
@@ -98,7 +101,7 @@ class PgComplaintRepository:
         c = complaint
         assignments = ", ".join(f"{column}=${n}" for n, column in enumerate(_MUTABLE, start=2))
         await self._conn.execute(
-            f"WITH changed AS (UPDATE complaints SET {assignments}, updated_at=now() WHERE id=$1)"
+            f"WITH changed AS (UPDATE complaints SET {assignments} WHERE id=$1)"
             f" {_insert_history(2 + len(_MUTABLE))}",
             c.id, *_mutable_values(c), *self._history_args(c),
         )
@@ -179,6 +182,7 @@ class PgComplaintRepository:
             reopen_until=row["reopen_until"], rating=row["rating"],
             rating_comment=row["rating_comment"], merged_into=row["merged_into"],
             merged_into_tracking_number=row["merged_into_tracking_number"],
+            updated_at=row["updated_at"],
             history=[HistoryEntry(
                 at=h["at"], status=Status(h["status"]), action=h["action"], actor=h["actor"],
                 note=h["note"], actor_role=h["actor_role"],
@@ -278,7 +282,23 @@ def _where(query: ComplaintQuery, now: datetime) -> tuple[str, list]:
     if query.overdue is not None:
         late = (f"(due_at < {arg(now)} AND status = ANY({arg([s.value for s in WITH_OPD])}::text[]))")
         clauses.append(late if query.overdue else f"NOT coalesce({late}, false)")
+    if query.public:
+        clauses.append("NOT confidential")
+    if query.tracking_numbers:
+        clauses.append(f"tracking_number = ANY({arg(list(query.tracking_numbers))}::text[])")
+    if query.kecamatan is not None:
+        clauses.append(f"lower(location->>'kecamatan') = lower({arg(query.kecamatan)})")
+    words = search_words(query.text or "")
+    if words:
+        # Served by the GIN index of 0008; each word a prefix, all of them required.
+        clauses.append(f"{_SEARCHABLE} @@ to_tsquery('simple', {arg(' & '.join(w + ':*' for w in words))})")
+    elif query.text is not None:
+        clauses.append("false")     # a search of only punctuation finds nothing
     return " AND ".join(clauses), args
+
+
+# Must be the very expression the index of migration 0008 is built on.
+_SEARCHABLE = "to_tsvector('simple', title || ' ' || description)"
 
 
 def _matches(c: Complaint, q: ComplaintQuery, now: datetime) -> bool:
@@ -289,4 +309,10 @@ def _matches(c: Complaint, q: ComplaintQuery, now: datetime) -> bool:
             and (q.jurisdiction is None or c.jurisdiction == q.jurisdiction)
             and (q.submitted_from is None or c.submitted_at >= q.submitted_from)
             and (q.submitted_to is None or c.submitted_at < q.submitted_to)
-            and (q.overdue is None or late == q.overdue))
+            and (q.overdue is None or late == q.overdue)
+            and (not q.public or not c.confidential)
+            and (not q.tracking_numbers or c.tracking_number in q.tracking_numbers)
+            and (q.kecamatan is None or (c.location is not None and c.location.kecamatan is not None
+                                         and c.location.kecamatan.lower() == q.kecamatan.lower()))
+            and (q.text is None or (bool(search_words(q.text))
+                                    and matches_words(search_words(q.text), c.title, c.description))))

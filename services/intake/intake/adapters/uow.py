@@ -8,6 +8,12 @@ import asyncpg
 
 from backbone.pii import PiiCipher
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
+from intake.adapters.attachments import (
+    AttachmentRepository, InMemoryAttachmentRepository, PgAttachmentRepository,
+)
+from intake.adapters.channel_messages import (
+    ChannelMessageStore, InMemoryChannelMessageStore, PgChannelMessageStore,
+)
 from intake.adapters.repository import (
     ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository,
 )
@@ -17,6 +23,8 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
     """What intake's handlers see: the backbone's parts plus the complaint repository."""
 
     complaints: ComplaintRepository
+    attachments: AttachmentRepository
+    channel_messages: ChannelMessageStore
 
 
 class IntakePgUnitOfWork(PgUnitOfWork):
@@ -28,12 +36,16 @@ class IntakePgUnitOfWork(PgUnitOfWork):
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.complaints = PgComplaintRepository(conn, self._cipher)
+        self.attachments = PgAttachmentRepository(conn)
+        self.channel_messages = PgChannelMessageStore(conn)
 
 
 class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.complaints = InMemoryComplaintRepository()
+        self.attachments = InMemoryAttachmentRepository()
+        self.channel_messages = InMemoryChannelMessageStore()
 
     def parts(self) -> tuple[Transactional, ...]:
-        return (*super().parts(), self.complaints)
+        return (*super().parts(), self.complaints, self.attachments, self.channel_messages)

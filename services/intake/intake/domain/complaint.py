@@ -95,6 +95,7 @@ class Complaint:
     rating_comment: str | None = None
     merged_into: uuid.UUID | None = None
     merged_into_tracking_number: str | None = None
+    updated_at: datetime | None = None      # the latest history entry's time
     history: list[HistoryEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, repr=False)
     new_history: list[HistoryEntry] = field(default_factory=list, repr=False)
@@ -302,6 +303,8 @@ class Complaint:
                              details=details or {})
         self.history.append(entry)
         self.new_history.append(entry)
+        if self.updated_at is None or at > self.updated_at:
+            self.updated_at = at
 
 
 def _required(value: str | None, what: str) -> None:
