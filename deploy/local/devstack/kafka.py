@@ -119,6 +119,15 @@ def ensure_jars(libs_dir: Path) -> Path:
 # --------------------------------------------------------------------------- node
 
 
+def port_open(port: int) -> bool:
+    """Something accepts TCP connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def java_executable() -> str:
     """The java executable: $JAVA_HOME/bin/java if set, else the one on PATH (Kafka 4 and
     s3proxy both need Java 17+)."""
@@ -250,11 +259,7 @@ class KafkaNode:
         return "\n".join(tails) or "(no logs)"
 
     def _port_open(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Block until the broker has logged READY_LINE for this run and accepts TCP connections.

@@ -22,13 +22,12 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from devstack.kafka import java_executable
+from devstack.kafka import java_executable, port_open
 
 S3PROXY_VERSION = "2.6.0"
 ARTIFACT = f"org.gaul:s3proxy:{S3PROXY_VERSION}:jar:jar-with-dependencies"
@@ -159,11 +158,7 @@ class S3Proxy:
             time.sleep(0.2)
 
     def _port_open(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
     def _tail(self, lines: int = 30) -> str:
         if not self.log_file.exists():
