@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from devstack.kafka import LOG4J_CONFIG, _java
+from devstack.kafka import LOG4J_CONFIG, java_executable
 from devstack.postgres import _bin, _env, create_database
 
 SCRATCH_DB = "bench_limits"
@@ -102,7 +102,7 @@ def kafka_producer(libs_dir: Path, bootstrap: str, workdir: Path, records: int,
     asyncio.run(_create_topic(bootstrap, topic, partitions))
     logs = workdir / "producer-perf-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    cmd = [_java(), "-Xms128m", "-Xmx512m", f"-Dkafka.logs.dir={logs}",
+    cmd = [java_executable(), "-Xms128m", "-Xmx512m", f"-Dkafka.logs.dir={logs}",
            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", str(libs_dir / "*"),
            "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
            "--num-records", str(records), "--record-size", str(record_size), "--throughput", "-1",
