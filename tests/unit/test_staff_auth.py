@@ -11,7 +11,7 @@ from fastapi import HTTPException
 from starlette.requests import Request
 
 from contracts.lifecycle import Role
-from intake.adapters.staff_tokens import InvalidStaffToken, JwtSettings, JwtVerifier
+from backbone.staff_auth import InvalidStaffToken, JwtSettings, JwtVerifier
 from intake.auth import current_caller
 
 KEY = ec.generate_private_key(ec.SECP256R1())

@@ -13,7 +13,6 @@ from backbone.runtime import Runtime, build_app
 from contracts import events, topics
 from intake import api, attachments_api, channels, handlers, problems, public
 from intake.adapters.blobs import build_blob_store
-from intake.adapters.staff_tokens import JwtSettings, JwtVerifier
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.attachments import Limits
@@ -48,13 +47,7 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     clock = lambda: datetime.now(timezone.utc)  # noqa: E731
     app.state.settings = settings
     app.state.clock = clock
-    app.state.staff_tokens = JwtVerifier(JwtSettings(
-        public_key=settings.jwt_public_key, jwks_url=settings.jwt_jwks_url,
-        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
-        algorithms=tuple(a.strip() for a in settings.jwt_algorithms.split(",") if a.strip()),
-        role_claim=settings.jwt_role_claim, opd_claim=settings.jwt_opd_claim,
-        jurisdiction_claim=settings.jwt_jurisdiction_claim,
-        leeway_seconds=settings.jwt_leeway_seconds))
+    app.state.staff_tokens = settings.staff_verifier()
     app.state.submit_deps = handlers.SubmitDeps(
         clock=clock, cipher=cipher,
         tokens=AccessTokens(settings.token_secret()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from intake.adapters.staff_tokens import InvalidStaffToken
+from backbone.staff_auth import InvalidStaffToken
 from intake.domain.actors import Actor
 from intake.handlers import Caller
 
@@ -35,7 +35,8 @@ async def current_caller(request: Request) -> Caller:
     if token.count(".") != 2:
         return Caller(actor=Actor.citizen(), citizen_token=token)
     try:
-        actor = await request.app.state.staff_tokens.verify(token)
+        who = await request.app.state.staff_tokens.verify(token)
     except InvalidStaffToken as exc:
         raise _challenge(str(exc), "invalid_token") from None
-    return Caller(actor=actor)
+    return Caller(actor=Actor(role=who.role, subject=who.subject, opd_id=who.opd_id,
+                              jurisdiction=who.jurisdiction))

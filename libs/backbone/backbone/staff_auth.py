@@ -1,9 +1,11 @@
-"""Staff authentication: OPD staff and operators present standard signed JWTs, so a city's own
-identity provider (Keycloak or any OIDC issuer) issues them and the platform only verifies:
-signature (a configured public key, or the issuer's JWKS, fetched and cached by PyJWT), expiry,
-audience and, when configured, issuer. The claims that carry the role, the OPD and an optional
-jurisdiction are configurable by name (a dotted path reaches nested claims such as Keycloak's
-`realm_access.roles`, where the role arrives in a list)."""
+"""Staff authentication, for every service with staff routes: OPD staff and operators present
+standard signed JWTs, so a city's own identity provider (Keycloak or any OIDC issuer) issues them
+and the platform only verifies: signature (a configured public key, or the issuer's JWKS, fetched
+and cached by PyJWT), expiry, audience and, when configured, issuer. The claims that carry the
+role, the OPD and an optional jurisdiction are configurable by name (a dotted path reaches nested
+claims such as Keycloak's `realm_access.roles`, where the role arrives in a list).
+
+`StaffAuthSettings` is the settings part a service mixes into its own settings class."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any, Protocol
 
 import jwt
 
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings
+
 from contracts.lifecycle import Role
-from intake.domain.actors import Actor
 
 STAFF_ROLES = {"operator": Role.OPERATOR, "opd": Role.OPD}
 
@@ -24,8 +28,19 @@ class InvalidStaffToken(Exception):
     need: the caller is not authenticated (401). The message names the kind, not the token."""
 
 
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who a verified staff token names: an operator (of every jurisdiction, or of one) or a
+    member of one OPD."""
+
+    role: Role
+    subject: str
+    opd_id: str | None = None
+    jurisdiction: str | None = None
+
+
 class StaffTokenVerifier(Protocol):
-    async def verify(self, token: str) -> Actor: ...
+    async def verify(self, token: str) -> StaffIdentity: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +64,7 @@ class JwtVerifier:
         self._jwks = (jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300, timeout=5)
                       if settings.jwks_url else None)
 
-    async def verify(self, token: str) -> Actor:
+    async def verify(self, token: str) -> StaffIdentity:
         s = self._s
         try:
             key: Any = s.public_key
@@ -63,10 +78,10 @@ class JwtVerifier:
             raise ConnectionError("the identity provider's key set is unreachable") from exc
         except jwt.PyJWTError as exc:
             raise InvalidStaffToken(_describe(exc)) from None
-        return actor_from_claims(claims, s)
+        return identity_from_claims(claims, s)
 
 
-def actor_from_claims(claims: dict[str, Any], s: JwtSettings) -> Actor:
+def identity_from_claims(claims: dict[str, Any], s: JwtSettings) -> StaffIdentity:
     role = _role(_claim(claims, s.role_claim))
     if role is None:
         raise InvalidStaffToken(f"the token's '{s.role_claim}' claim names no staff role "
@@ -75,7 +90,7 @@ def actor_from_claims(claims: dict[str, Any], s: JwtSettings) -> Actor:
     if role is Role.OPD and not (isinstance(opd, str) and opd):
         raise InvalidStaffToken(f"an OPD token needs its OPD id in the '{s.opd_claim}' claim")
     jurisdiction = _claim(claims, s.jurisdiction_claim)
-    return Actor(role=role, subject=str(claims["sub"])[:120],
+    return StaffIdentity(role=role, subject=str(claims["sub"])[:120],
                  opd_id=opd if role is Role.OPD else None,
                  jurisdiction=jurisdiction if isinstance(jurisdiction, str) and jurisdiction else None)
 
@@ -107,3 +122,33 @@ def _describe(exc: jwt.PyJWTError) -> str:
         jwt.InvalidAlgorithmError: "the token is signed with an algorithm not accepted here",
         jwt.ImmatureSignatureError: "the token is not valid yet",
     }.get(type(exc), "the token is not a valid signed JWT")
+
+
+class StaffAuthSettings(BaseSettings):
+    """Staff tokens (OPD staff, operators): standard JWTs from the city's identity provider."""
+
+    jwt_public_key: str | None = Field(default=None, description="PEM public key that signs staff tokens")
+    jwt_jwks_url: str | None = Field(default=None, description="Or the issuer's JWKS URL (Keycloak, any OIDC)")
+    jwt_audience: str = Field(default="lapor", description="The `aud` staff tokens must carry")
+    jwt_issuer: str | None = Field(default=None, description="The `iss` they must carry, when set")
+    jwt_algorithms: str = Field(default="RS256,ES256,EdDSA", description="Accepted, comma-separated")
+    jwt_role_claim: str = Field(default="role", description="Claim (dotted path) holding operator or opd")
+    jwt_opd_claim: str = Field(default="opd", description="Claim holding an OPD member's OPD id")
+    jwt_jurisdiction_claim: str = Field(default="jurisdiction",
+                                        description="Optional claim limiting an operator to one jurisdiction")
+    jwt_leeway_seconds: float = Field(default=30, ge=0, description="Clock skew tolerated on exp")
+
+    @model_validator(mode="after")
+    def staff_tokens_verifiable(self) -> "StaffAuthSettings":
+        if not self.jwt_public_key and not self.jwt_jwks_url:
+            raise ValueError("set JWT_PUBLIC_KEY (a PEM public key) or JWT_JWKS_URL so staff "
+                             "tokens can be verified (`make run` makes a development key)")
+        return self
+
+    def staff_verifier(self) -> JwtVerifier:
+        return JwtVerifier(JwtSettings(
+            public_key=self.jwt_public_key, jwks_url=self.jwt_jwks_url,
+            audience=self.jwt_audience, issuer=self.jwt_issuer,
+            algorithms=tuple(a.strip() for a in self.jwt_algorithms.split(",") if a.strip()),
+            role_claim=self.jwt_role_claim, opd_claim=self.jwt_opd_claim,
+            jurisdiction_claim=self.jwt_jurisdiction_claim, leeway_seconds=self.jwt_leeway_seconds))
