@@ -87,11 +87,13 @@ def _stack(tmp_path, monkeypatch, **extra_env) -> Stack:
     return stack
 
 
-def test_intake_gets_the_stack_key_and_accepts_what_staff_token_signs(tmp_path, monkeypatch):
+def test_services_with_staff_routes_get_the_stack_key_and_accept_what_staff_token_signs(
+        tmp_path, monkeypatch):
     stack = _stack(tmp_path, monkeypatch)
     env = stack.service_env("intake")
     assert env["JWT_ISSUER"] == "lapor-devstack" and env["JWT_AUDIENCE"] == "lapor"
-    assert "JWT_PUBLIC_KEY" not in stack.service_env("routing")
+    assert stack.service_env("routing")["JWT_PUBLIC_KEY"] == env["JWT_PUBLIC_KEY"]
+    assert "JWT_PUBLIC_KEY" not in stack.service_env("sla")
     claims = jwt.decode(stack.staff_token("opd", "dinas-pupr"), env["JWT_PUBLIC_KEY"],
                         algorithms=ALGORITHMS, audience=env["JWT_AUDIENCE"], issuer=env["JWT_ISSUER"])
     assert claims["opd"] == "dinas-pupr"

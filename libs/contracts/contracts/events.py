@@ -78,6 +78,37 @@ class CitizenContactProvidedV2(Event):
     language: Literal["id", "en"] = "id"
 
 
+ReportType = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+Urgency = Literal["rendah", "sedang", "tinggi"]
+
+
+class Classified(BaseModel):
+    """What routing's classifier read in a complaint: the taxonomy's subcategory code (its main
+    category is the code's prefix), the kind of report and how urgent it is, and the words that
+    decided. Optional on every routing event: decisions made by hand carry none."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str | None = Field(default=None, description="Subcategory code, e.g. pupr.jalan-rusak")
+    main_category: str | None = None
+    report_type: ReportType | None = None
+    urgency: Urgency | None = None
+    explanation: list[str] = Field(default_factory=list, description="The terms that decided")
+
+
+class RoutingCandidate(BaseModel):
+    """One way routing could send a complaint: a subcategory and where this jurisdiction sends
+    it (an OPD, or another government's body when it is not the city's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    confidence: float = Field(ge=0, le=1)
+    opd_id: str | None = None
+    opd_name: str | None = None
+    not_ours: str | None = Field(default=None, description="The responsible body, when not the city's")
+
+
 class ComplaintAssignedV1(Event):
     """Routing disposed the complaint to an OPD."""
 
@@ -90,10 +121,12 @@ class ComplaintAssignedV1(Event):
     confidence: float = Field(ge=0, le=1)
     reason: str
     language: Literal["id", "en"] = "id"
+    classified: Classified | None = None
 
 
 class ComplaintSentToTriageV1(Event):
-    """Routing was not sure enough: a human must verify and dispose."""
+    """Routing was not sure enough: a human must verify and dispose. `suggestions` are OPD ids,
+    best first; `candidates` say more about each (category, confidence, not ours)."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintSentToTriage.v1"
 
@@ -101,6 +134,23 @@ class ComplaintSentToTriageV1(Event):
     jurisdiction: str
     reason: str
     suggestions: list[str] = Field(default_factory=list)
+    classified: Classified | None = None
+    candidates: list[RoutingCandidate] = Field(default_factory=list)
+    excluded_opds: list[str] = Field(default_factory=list, description="OPDs that said bukan wewenang")
+
+
+class ComplaintFoundNotOursV1(Event):
+    """Routing is sure the complaint belongs to another government or a state company (police,
+    immigration, the land office, PLN, BPJS, ...): `responsible` names who."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "ComplaintFoundNotOurs.v1"
+
+    tracking_number: str
+    jurisdiction: str
+    responsible: str
+    confidence: float = Field(ge=0, le=1)
+    reason: str
+    classified: Classified | None = None
 
 
 ActorRole = Literal["citizen", "opd", "operator", "system"]
@@ -432,6 +482,7 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     CitizenContactProvidedV2: topics.INTAKE_CONTACTS,
     ComplaintAssignedV1: topics.ROUTING_EVENTS,
     ComplaintSentToTriageV1: topics.ROUTING_EVENTS,
+    ComplaintFoundNotOursV1: topics.ROUTING_EVENTS,
     SlaClockStartedV1: topics.SLA_EVENTS,
     NotificationSentV1: topics.NOTIFY_EVENTS,
     **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},
