@@ -84,3 +84,28 @@ async def test_rerouting_after_two_rejections_on_either_store(make_uow):
         ("submitted", "dinas-pupr"), ("rejected", "dlh"), ("rejected", None)]
     assert set(log[-1].suggestions) == {"satpol-pp", "dishub"}
     assert kept.rejected_by == ("dinas-pupr", "dlh")
+
+
+async def test_labelled_examples_keep_each_lesson_once_alike(make_uow):
+    from datetime import timedelta
+
+    from routing.adapters.labelled_examples import LabelledExample
+    cid = uuid.uuid4()
+
+    def lesson(opd: str, positive: bool, minutes: int, source: str = "operator_assign"):
+        return LabelledExample(cid, "1000001", "kota-bandung", "Sampah", "Menumpuk di TPS", opd,
+                               positive, source, "op-1", NOW + timedelta(minutes=minutes))
+
+    async with make_uow() as uow:
+        await uow.examples.add(lesson("dinas-pupr", True, 1))
+        await uow.examples.add(lesson("dinas-pupr", False, 2, "rejection"))
+    async with make_uow() as uow:
+        await uow.examples.add(lesson("dinas-pupr", True, 3, "operator_reassign"))  # nothing new
+        await uow.examples.add(lesson("dlh", True, 4))
+    async with make_uow() as uow:
+        every = await uow.examples.since(NOW)
+        later = await uow.examples.since(NOW + timedelta(minutes=2))
+    assert [(e.opd_id, e.positive, e.source) for e in every] == [
+        ("dinas-pupr", True, "operator_assign"), ("dinas-pupr", False, "rejection"),
+        ("dlh", True, "operator_assign")]
+    assert [e.opd_id for e in later] == ["dinas-pupr", "dlh"] and every[0] == lesson("dinas-pupr", True, 1)

@@ -233,3 +233,22 @@ async def test_a_late_submitted_event_fills_in_the_text_of_a_complaint_kept_with
     assert (await routing.feed(submitted(*BUSY, complaint_id=cid)))[0] is None
     out = await routing.publish(rejected(cid, ["dinas-pupr", "dlh"]))
     assert isinstance(out, ComplaintSentToTriageV1) and set(out.suggestions) == {"satpol-pp", "dishub"}
+
+
+async def test_people_teach_routing_operator_disposals_and_rejections_become_labelled_examples():
+    routing = Routing()
+    cid = uuid.uuid4()
+    await routing.publish(submitted("Sampah dan jalan", "Sampah menumpuk di pinggir jalan rusak.", cid))
+    await routing.feed(disposed(cid, "operator", opd="dlh"))
+    await routing.feed(rejected(cid, ["dlh"]))
+    await routing.feed(disposed(cid, "operator", action="reassign", opd="dinas-pupr"))
+    await routing.feed(disposed(cid, "operator", action="reassign", opd="dinas-pupr"))
+    await routing.feed(disposed(cid, "system", opd="dishub"))
+    examples = await routing.uow.examples.since(NOW)
+    assert [(e.opd_id, e.positive, e.source, e.decided_by) for e in examples] == [
+        ("dlh", True, "operator_assign", "op-1"), ("dlh", False, "rejection", "dlh/u1"),
+        ("dinas-pupr", True, "operator_reassign", "op-1")], "once each; routing's own teach nothing"
+    assert examples[0].title == "Sampah dan jalan" and "menumpuk" in examples[0].description
+    never_seen = uuid.uuid4()
+    await routing.feed(disposed(never_seen, "operator"))
+    assert len(await routing.uow.examples.since(NOW)) == 3, "no text, nothing learnt"

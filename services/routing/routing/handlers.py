@@ -28,6 +28,7 @@ from contracts.events import (
     ComplaintSubmittedV1, ComplaintTransitionV1,
 )
 from routing.adapters.decisions import RoutingUnitOfWork
+from routing.adapters.labelled_examples import LabelledExample
 from routing.domain.complaint_text import RoutedComplaint
 from routing.domain.rerouting import decide
 from routing.domain.rules import Decision
@@ -62,6 +63,9 @@ class Router:
         complaint = (await self._kept(event, uow)).with_rejections(
             *event.rejected_by, event.rejecting_opd_id)
         await uow.complaints.keep(complaint)
+        await self._learn(uow, complaint, event.rejecting_opd_id, positive=False,
+                          source="rejection", by=event.actor or event.rejecting_opd_id,
+                          at=event.occurred_at)
         await self._route(complaint, uow, "rejected",
                           why=f"re-route after rejection by {event.rejecting_opd_id}",
                           hint=event.suggested_opd_id)
@@ -89,10 +93,27 @@ class Router:
         if event.actor_role != "operator":
             return
         reason = event.reason or event.note or f"{event.action} by an operator"
+        if event.opd_id is not None:
+            await self._learn(uow, await self._kept(event, uow), event.opd_id, positive=True,
+                              source=f"operator_{event.action}", by=event.actor or "operator",
+                              at=event.occurred_at)
         await uow.decisions.record(
             event.complaint_id, event.tracking_number, event.jurisdiction,
             Decision(event.opd_id, event.opd_name, 1.0, reason), event.occurred_at,
             trigger=f"operator_{event.action}", decided_by=event.actor or "operator")
+
+    @staticmethod
+    async def _learn(uow: RoutingUnitOfWork, complaint: RoutedComplaint, opd_id: str, *,
+                     positive: bool, source: str, by: str, at: datetime) -> None:
+        """A person's decision about this text, for the next training run; a complaint whose
+        text routing never had teaches nothing."""
+        if not complaint.has_text:
+            return
+        await uow.examples.add(LabelledExample(
+            complaint_id=complaint.complaint_id, tracking_number=complaint.tracking_number,
+            jurisdiction=complaint.jurisdiction, title=complaint.title,
+            description=complaint.full_description, opd_id=opd_id, positive=positive,
+            source=source, decided_by=by, recorded_at=at))
 
     async def _kept(self, event: ComplaintTransitionV1, uow: RoutingUnitOfWork) -> RoutedComplaint:
         found = await uow.complaints.get(event.complaint_id)

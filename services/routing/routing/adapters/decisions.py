@@ -17,6 +17,9 @@ from typing import Protocol
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
+from routing.adapters.labelled_examples import (
+    InMemoryLabelledExamples, LabelledExamples, PgLabelledExamples,
+)
 from routing.adapters.routed_complaints import (
     InMemoryRoutedComplaints, PgRoutedComplaints, RoutedComplaints,
 )
@@ -95,12 +98,14 @@ class RoutingUnitOfWork(UnitOfWork, Protocol):
 
     decisions: DecisionLog
     complaints: RoutedComplaints
+    examples: LabelledExamples
 
 
 class RoutingPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.decisions = PgDecisionLog(conn)
         self.complaints = PgRoutedComplaints(conn)
+        self.examples = PgLabelledExamples(conn)
 
 
 class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
@@ -108,6 +113,7 @@ class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
         super().__init__()
         self.decisions = InMemoryDecisionLog()
         self.complaints = InMemoryRoutedComplaints()
+        self.examples = InMemoryLabelledExamples()
 
     def parts(self) -> tuple[Transactional, ...]:
-        return (*super().parts(), self.decisions, self.complaints)
+        return (*super().parts(), self.decisions, self.complaints, self.examples)
