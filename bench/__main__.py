@@ -29,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import limits, phases, report, service_logs
+from bench import limits, open311, phases, report, service_logs
 from bench.footprint import Footprint
 from bench.mailwatch import MailWatch
 from bench.procs import CpuMeter, platform_processes, rss_mib
@@ -43,6 +43,8 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--complaints", type=int, default=3000, help="throughput phase size (default 3000)")
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight in the throughput phase")
+    p.add_argument("--open311", type=int, default=1000,
+                   help="Open311 POST requests (at --concurrency) after the other phases; 0 skips")
     p.add_argument("--rate", type=float, default=50, help="complaints/s offered in the paced phase")
     p.add_argument("--duration", type=float, default=20, help="seconds of the paced phase")
     p.add_argument("--warmup", type=int, default=300,
@@ -108,6 +110,10 @@ async def platform_phases(stack: Stack, args: argparse.Namespace, run_id: str, m
         if args.duration and args.rate:
             results["paced"] = await phases.paced(ctx, args.rate, args.duration)
             report.print_paced(results["paced"])
+        if args.open311:
+            results["open311"] = await open311.posts(ctx.intake_url, stack.staff_token("operator"),
+                                                     run_id, args.open311, args.concurrency)
+            open311.print_posts(report.say, results["open311"])
     return log_marks
 
 

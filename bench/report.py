@@ -144,6 +144,10 @@ def print_summary(results: dict) -> None:
         say(f"vs Kafka        e2e/producer = {t['e2e_per_s']:.1f}/{limits['kafka_producer']['records_per_s']:.0f}"
             f" records/s = {_pct(r['e2e_vs_kafka_records_per_s'])}" + _ceiling(r["kafka_ceiling_complaints_per_s"],
             r["e2e_vs_kafka_ceiling"], per.get("kafka_records"), "records"))
+    o = results.get("open311")
+    if o:
+        say(f"open311 POST    {o['accepted_per_s']:.1f} requests/s at concurrency {o['concurrency']}, "
+            f"p99 {o['latency_ms']['p99']:.0f} ms")
 
 
 def write_json(results: dict, folder: Path) -> Path:

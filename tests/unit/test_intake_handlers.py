@@ -170,3 +170,34 @@ def test_deadlines_read_in_local_indonesian_time():
     due = datetime(2026, 11, 27, 23, 59, 59, tzinfo=ZoneInfo("Asia/Jakarta"))
     assert local_time_id(due) == "27 November 2026 pukul 23.59 WIB"
     assert local_time_id(due.astimezone(ZoneInfo("Asia/Makassar"))) == "28 November 2026 pukul 00.59 WITA"
+
+
+async def test_routing_fills_a_missing_category_and_never_overrides_the_citizens():
+    from contracts.events import Classified
+    uow = IntakeInMemoryUnitOfWork()
+    unknown = (await submit(uow)).complaint
+    chosen = (await submit(uow, command(category="pupr.drainase"))).complaint
+    for complaint in (unknown, chosen):
+        async with uow:
+            await handlers.on_complaint_assigned(ComplaintAssignedV1(
+                complaint_id=complaint.id, occurred_at=NOW, tracking_number=complaint.tracking_number,
+                jurisdiction="kota-contoh", opd_id="dinas-pupr", opd_name="Dinas PUPR",
+                confidence=0.97, reason="model", classified=Classified(
+                    category="pupr.jalan-rusak", main_category="pupr", urgency="sedang")), uow)
+    assert (await uow.complaints.get(unknown.id)).category == "pupr.jalan-rusak"
+    assert (await uow.complaints.get(chosen.id)).category == "pupr.drainase"
+
+
+async def test_a_complaint_routing_finds_not_ours_is_closed_naming_who_is_responsible():
+    from contracts.events import ComplaintFoundNotOursV1, ComplaintMarkedNotOursV1
+    uow = IntakeInMemoryUnitOfWork()
+    complaint = (await submit(uow)).complaint
+    async with uow:
+        await handlers.on_complaint_found_not_ours(ComplaintFoundNotOursV1(
+            complaint_id=complaint.id, occurred_at=NOW, tracking_number=complaint.tracking_number,
+            jurisdiction="kota-contoh", responsible="PLN UP3 Bandung", confidence=0.98,
+            reason="energi.listrik-padam is not the city's"), uow)
+    stored = await uow.complaints.get(complaint.id)
+    assert stored.status is Status.NOT_OURS
+    marked = [e for e in uow.outbox.events if isinstance(e, ComplaintMarkedNotOursV1)]
+    assert [(e.responsible, e.actor_role) for e in marked] == [("PLN UP3 Bandung", "system")]

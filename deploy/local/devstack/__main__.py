@@ -69,6 +69,15 @@ def _known_opds() -> str:
     return " (routing knows: " + ", ".join(OPD_RULES) + ")"
 
 
+def _open311_demo_key(stack: Stack) -> str:
+    """A fresh Open311 API key for trying POST requests (intake.open311.keys), shown once."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "intake.open311.keys", "create", "--name", "demo"],
+                          env=stack.service_env("intake"), capture_output=True, text=True, timeout=60)
+    return done.stdout.strip() if done.returncode == 0 else f"(not issued: {done.stderr.strip()[-200:]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack")
     parser.add_argument("command", choices=["up", "down", "status", "demo", "token"])
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Caught mail   {stack.mail_url}/  (JSON: {stack.mail_url}/api/messages)")
         print(f"  Health        routing {stack.service_url('routing')}/readyz,"
               f" sla {stack.service_url('sla')}/readyz, notify {stack.service_url('notify')}/readyz")
+        print(f"  Open311       {stack.service_url('intake')}/open311/v2/discovery.json"
+              f"   demo api_key: {_open311_demo_key(stack)}")
         print(f"  Logs          {stack.log_dir}/   traces: {stack.c.home / 'traces'}/")
         print("  Stop with     make stop")
     elif args.command == "down":

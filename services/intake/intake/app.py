@@ -11,12 +11,13 @@ from backbone.retention import Retention
 from backbone.http_limits import UploadRoute
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
-from intake import api, attachments_api, channels, handlers, problems, public
+from intake import api, api_keys_api, attachments_api, channels, handlers, problems, public
 from intake.adapters.blobs import build_blob_store
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.attachments import Limits
 from intake.domain.tokens import AccessTokens
+from intake.open311 import errors as open311_errors, routes as open311_routes
 
 
 def bootstrap(settings: IntakeSettings) -> FastAPI:
@@ -36,10 +37,12 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     )
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
     runtime.consumer.on(events.ComplaintSentToTriageV1, handlers.on_complaint_sent_to_triage)
+    runtime.consumer.on(events.ComplaintFoundNotOursV1, handlers.on_complaint_found_not_ours)
     runtime.consumer.on(events.SlaClockStartedV1, handlers.on_sla_clock_started)
     runtime.consumer.on(events.NotificationSentV1, handlers.on_notification_sent)
 
-    app = build_app(runtime, routers=[api.router, public.router, attachments_api.router],
+    app = build_app(runtime, routers=[api.router, public.router, attachments_api.router,
+                                     open311_routes.router, api_keys_api.router],
                     uploads=_uploads(settings), title="LAPOR intake API",
                     version="1.1.0",
                     description="Submit citizen complaints and follow them; OPD staff and "
@@ -65,6 +68,7 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
             max_pixels=settings.attachment_max_pixels,
             per_complaint=settings.attachments_per_complaint))
     problems.install(app, retry_after_seconds=settings.retry_after_seconds)
+    app.add_middleware(open311_errors.SpecErrors)   # /open311/ answers errors the spec's way
     return app
 
 

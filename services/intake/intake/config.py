@@ -47,6 +47,14 @@ class IntakeSettings(ServiceSettings, StaffAuthSettings):
     attachment_files_per_request: int = Field(default=5, ge=1)
     upload_body_timeout: float = Field(default=120, gt=0,
                                        description="Seconds to receive a whole multipart upload")
+    # Open311 GeoReport v2 (intake/open311).
+    open311_jurisdictions: str = Field(
+        default="", description="More jurisdiction_id values Open311 accepts, comma-separated, "
+                                "besides DEFAULT_JURISDICTION")
+    open311_timezone: str = Field(default="Asia/Jakarta",
+                                  description="The offset Open311 dates are written in (WIB)")
+    open311_contact: str = Field(default="Diskominfo, lapor@kota-contoh.go.id",
+                                 description="Who answers for the Open311 endpoint (discovery)")
 
     @model_validator(mode="after")
     def attachments_storable(self) -> "IntakeSettings":
@@ -63,6 +71,10 @@ class IntakeSettings(ServiceSettings, StaffAuthSettings):
         largest = max(self.attachment_max_image_bytes, self.attachment_max_pdf_bytes,
                       self.attachment_max_video_bytes)
         return self.attachment_files_per_request * largest + self.max_body_bytes
+
+    def open311_jurisdiction_ids(self) -> tuple[str, ...]:
+        extra = (j.strip() for j in self.open311_jurisdictions.split(","))
+        return tuple(dict.fromkeys([self.default_jurisdiction, *(j for j in extra if j)]))
 
     def channel_sender_secret(self) -> bytes:
         """Keys the hashes by which intake recognises a channel sender (never kept in clear)."""

@@ -18,10 +18,11 @@ from datetime import datetime
 from backbone.errors import PermanentError
 from backbone.pii import PiiCipher
 from contracts.events import (
-    ComplaintAssignedV1, ComplaintSentToTriageV1, NotificationSentV1, SlaClockStartedV1,
+    ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1, SlaClockStartedV1,
 )
 from contracts.lifecycle import Action, Role, TransitionNotAllowed, check_role
 from intake.adapters.blobs import BlobStore
+from intake.adapters.open311 import Open311Request
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.actions import ActionRefused, TakeAction
 from intake.domain.actors import Actor
@@ -127,7 +128,15 @@ async def _save(uow: IntakeUnitOfWork, *complaints: Complaint) -> None:
 async def on_complaint_assigned(event: ComplaintAssignedV1, uow: IntakeUnitOfWork) -> None:
     await _apply_system(uow, event.complaint_id, TakeAction(
         Action.ASSIGN, opd_id=event.opd_id, opd_name=event.opd_name,
-        confidence=event.confidence, reason=event.reason), "routing", event.occurred_at)
+        confidence=event.confidence, reason=event.reason,
+        category=event.classified.category if event.classified else None),
+        "routing", event.occurred_at)
+
+
+async def on_complaint_found_not_ours(event: ComplaintFoundNotOursV1, uow: IntakeUnitOfWork) -> None:
+    await _apply_system(uow, event.complaint_id, TakeAction(
+        Action.MARK_NOT_OURS, responsible=event.responsible, reason=event.reason),
+        "routing", event.occurred_at)
 
 
 async def on_complaint_sent_to_triage(event: ComplaintSentToTriageV1, uow: IntakeUnitOfWork) -> None:
@@ -352,3 +361,33 @@ async def read_attachment(tracking_number: str, attachment_id: uuid.UUID, caller
     if attachment is None:
         raise NotFound()
     return attachment
+
+
+# ---- Open311 (GeoReport v2 and mySociety's servicerequestupdates), see intake/open311/
+
+
+async def submit_open311(cmd: SubmitComplaint, extra: "Open311Request", uow: IntakeUnitOfWork,
+                         deps: SubmitDeps) -> Complaint:
+    """File a complaint from an Open311 front end and record what only Open311 carries (the
+    front end's key, the token, attribute answers, media_url, ...) in the same transaction.
+    `extra.complaint_id` is filled in here."""
+    receipt = await submit_complaint(cmd, uow, deps)
+    await uow.open311.add_request(replace(extra, complaint_id=receipt.complaint.id))
+    return receipt.complaint
+
+
+async def post_open311_update(tracking_number: str, api_key_id: uuid.UUID, cmd: TakeAction,
+                              uow: IntakeUnitOfWork, clock: Clock) -> tuple[Complaint, int]:
+    """A reporter's update through the front end that submitted the complaint (NotFound for
+    any other front end, as for an unknown number): the citizen's action, then the id of the
+    history entry it wrote (the update_id)."""
+    complaint = await uow.complaints.get_by_tracking_number(tracking_number, lock=True)
+    if complaint is None:
+        raise NotFound()
+    submitted = await uow.open311.request_for(complaint.id)
+    if submitted is None or submitted.api_key_id != api_key_id:
+        raise NotFound()
+    complaint.take(cmd, Actor.citizen(), clock())
+    await _save(uow, complaint)
+    return complaint, await uow.open311.last_update_id(complaint.id) or 0
+

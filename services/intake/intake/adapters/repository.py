@@ -49,14 +49,14 @@ _COLUMNS = (
 # What a change may touch, in this order from $2 on (UPDATE ... SET), and the values of each.
 _MUTABLE = ("status", "assigned_opd_id", "assigned_opd_name", "first_response_due_at", "due_at",
             "rejected_by", "closed_at", "reopen_until", "rating", "rating_comment",
-            "merged_into", "merged_into_tracking_number", "updated_at")
+            "merged_into", "merged_into_tracking_number", "updated_at", "category")
 
 
 def _mutable_values(c: Complaint) -> tuple:
     return (c.status.value, c.assigned_opd_id, c.assigned_opd_name, c.first_response_due_at,
             c.due_at, list(c.rejected_by), c.closed_at, c.reopen_until, c.rating,
             c.rating_comment, c.merged_into, c.merged_into_tracking_number,
-            c.updated_at or c.submitted_at)
+            c.updated_at or c.submitted_at, c.category)
 
 
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")

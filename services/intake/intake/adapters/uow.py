@@ -14,6 +14,7 @@ from intake.adapters.attachments import (
 from intake.adapters.channel_messages import (
     ChannelMessageStore, InMemoryChannelMessageStore, PgChannelMessageStore,
 )
+from intake.adapters.open311 import InMemoryOpen311Store, Open311Store, PgOpen311Store
 from intake.adapters.repository import (
     ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository,
 )
@@ -25,6 +26,7 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
     complaints: ComplaintRepository
     attachments: AttachmentRepository
     channel_messages: ChannelMessageStore
+    open311: Open311Store
 
 
 class IntakePgUnitOfWork(PgUnitOfWork):
@@ -38,6 +40,7 @@ class IntakePgUnitOfWork(PgUnitOfWork):
         self.complaints = PgComplaintRepository(conn, self._cipher)
         self.attachments = PgAttachmentRepository(conn)
         self.channel_messages = PgChannelMessageStore(conn)
+        self.open311 = PgOpen311Store(conn)
 
 
 class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
@@ -46,6 +49,8 @@ class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
         self.complaints = InMemoryComplaintRepository()
         self.attachments = InMemoryAttachmentRepository()
         self.channel_messages = InMemoryChannelMessageStore()
+        self.open311 = InMemoryOpen311Store(self.complaints)
 
     def parts(self) -> tuple[Transactional, ...]:
-        return (*super().parts(), self.complaints, self.attachments, self.channel_messages)
+        return (*super().parts(), self.complaints, self.attachments, self.channel_messages,
+                self.open311)

@@ -23,6 +23,7 @@ class TakeAction:
     into: str | None = None              # merge: the tracking number of the surviving complaint
     responsible: str | None = None       # mark_not_ours: who is responsible instead
     confidence: float | None = None      # assign by routing
+    category: str | None = None          # assign by routing: what its classifier read
 
 
 class ActionRefused(Exception):

@@ -170,6 +170,8 @@ class Complaint:
         if cmd.action is Action.REASSIGN and cmd.opd_id == previous:
             raise ActionRefused(f"the complaint is already with {previous}")
         self.assigned_opd_id, self.assigned_opd_name = cmd.opd_id, cmd.opd_name or cmd.opd_id
+        if self.category is None and cmd.category:
+            self.category = cmd.category      # routing's reading; a category the citizen chose stays
         self.first_response_due_at = self.due_at = None   # the new OPD's clock comes from sla
         return ev.ComplaintDisposedV1, cmd.note or f"Didisposisikan ke {self.assigned_opd_name}.", {
             "opd_name": self.assigned_opd_name, "previous_opd_id": previous,
