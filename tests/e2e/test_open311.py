@@ -96,7 +96,7 @@ def test_a_front_end_round_trip(platform, api, api_key, fmt):
     assert required == ["ukuran"]
 
     email = f"warga-{uuid.uuid4().hex[:6]}@example.id"
-    form = {"api_key": api_key, "jurisdiction_id": "kota-contoh", "service_code": "pupr.jalan-rusak",
+    form = {"api_key": api_key, "jurisdiction_id": "kota-bandung", "service_code": "pupr.jalan-rusak",
             "lat": "-6.9175", "long": "107.6191", "address_string": "Jl. Merdeka No. 10",
             "attribute[ukuran]": "besar", "attribute[membahayakan]": "ya",
             "description": f"Jalan berlubang besar ({word}) di depan SDN 3, sudah dua minggu.",
@@ -111,7 +111,7 @@ def test_a_front_end_round_trip(platform, api, api_key, fmt):
 
     listed = answer(api.get(f"{V2}/requests.{fmt}", params={
         "service_code": "pupr.jalan-rusak", "status": "open", "start_date": "2026-01-01T00:00:00+07:00",
-        "end_date": "2099-01-01T00:00:00Z", "page_size": 200, "jurisdiction_id": "kota-contoh"}),
+        "end_date": "2099-01-01T00:00:00Z", "page_size": 200, "jurisdiction_id": "kota-bandung"}),
         "service_requests", "service_requests", fmt)
     assert number in [r["service_request_id"] for r in listed]
     by_ids = answer(api.get(f"{V2}/requests.{fmt}", params={"service_request_id": f"{number},999999999"}),

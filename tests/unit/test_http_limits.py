@@ -14,9 +14,9 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from backbone import problems
 from backbone.http_limits import BodyLimits
 from contracts.events import ComplaintSubmittedV1, Location
-from intake import problems
 from intake.schemas import SubmitComplaintRequest
 
 LIMIT = 4096
@@ -255,11 +255,11 @@ async def test_a_transient_failure_answers_503_with_retry_after(kind):
 
 @pytest.mark.parametrize("kind", ["bug", "grouped-bug"])
 async def test_a_bug_answers_500_and_its_message_stays_out_of_the_log(kind, caplog):
-    with caplog.at_level(logging.INFO, logger="intake.problems"):
+    with caplog.at_level(logging.INFO, logger="backbone.problems"):
         response = await call(failing_app(), f"/fail/{kind}")
     assert response.status_code == 500 and "retry-after" not in response.headers
     assert response.headers["content-type"] == "application/problem+json"
-    [record] = [r for r in caplog.records if r.name == "intake.problems"]
+    [record] = [r for r in caplog.records if r.name == "backbone.problems"]
     assert record.levelname == "ERROR" and record.exc_info is None
     assert "KeyError" in record.error or "ValueError" in record.error
     assert "siti" not in json.dumps(vars(record), default=str)

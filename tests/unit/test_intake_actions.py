@@ -285,3 +285,17 @@ async def test_an_operator_of_one_jurisdiction_sees_only_it():
     elsewhere = handlers.Caller(Actor(Role.OPERATOR, subject="op-2", jurisdiction="kab-lain"))
     with pytest.raises(handlers.NotFound):
         await world.act(tn, elsewhere, Action.ARCHIVE, reason="spam")
+
+
+async def test_an_opd_of_another_city_with_the_same_opd_id_sees_nothing():
+    world = World()
+    tn, _ = await world.in_status(Status.DISPOSED)
+    same_id_elsewhere = handlers.Caller(Actor(Role.OPD, subject="s-9", opd_id=OPD,
+                                              jurisdiction="kota-makassar"))
+    here = handlers.Caller(Actor(Role.OPD, subject="s-8", opd_id=OPD, jurisdiction="kota-contoh"))
+    with pytest.raises(handlers.NotFound):
+        await world.act(tn, same_id_elsewhere, Action.ACCEPT)
+    async with world.uow:
+        assert await handlers.list_complaints(ComplaintQuery(), same_id_elsewhere, world.uow,
+                                              world.clock) == []
+    assert (await world.act(tn, here, Action.ACCEPT)).status is Status.ACCEPTED

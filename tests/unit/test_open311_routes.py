@@ -9,9 +9,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from backbone import problems
 from backbone.pii import PiiCipher
 from contracts.lifecycle import Action, Status
-from intake import api_keys_api, handlers, problems
+from intake import api_keys_api, handlers
 from intake.adapters.uow import IntakeInMemoryUnitOfWork
 from intake.domain.actions import TakeAction
 from intake.domain.actors import Actor

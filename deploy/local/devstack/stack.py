@@ -202,6 +202,8 @@ class Stack:
             env.update(self.jwt_env())
         if name == "intake":
             env["ATTACHMENTS_DIR"] = str(self.c.home / "attachments")
+            # The first of routing's sample jurisdictions (routing/jurisdictions/*.yaml).
+            env.setdefault("DEFAULT_JURISDICTION", "kota-bandung")
         env.update(self.c.extra_env)
         return env
 

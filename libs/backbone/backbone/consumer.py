@@ -101,11 +101,18 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._wait = wait_exponential(multiplier=backoff_initial, max=backoff_max)
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+        self._also: dict[str, list[Handler]] = {}
         self._topic_types: dict[str, frozenset[str]] = {}
 
     def on(self, model: type[Event], handler: Handler) -> None:
         """Route events of `model` to `handler(event, uow)`; one handler per model."""
         self._handlers[model.event_type] = (model, handler)
+
+    def also(self, model: type[Event], handler: Handler) -> None:
+        """Run `handler(event, uow)` for `model` too, after the handler given to `on` (if any),
+        in the same unit of work: a second concern of the same service (routing's per-OPD feed
+        beside its routing) reads the same events without the two handlers knowing each other."""
+        self._also.setdefault(model.event_type, []).append(handler)
 
     def accept_only(self, topic: str, *models: type[Event]) -> None:
         """On `topic`, only records of `models` are applied; any other type is dead-lettered
@@ -116,7 +123,7 @@ class EventConsumer:
 
     @property
     def event_types(self) -> list[str]:
-        return sorted(self._handlers)
+        return sorted({*self._handlers, *self._also})
 
     async def process(self, record: ConsumedRecord) -> Outcome:
         """One record alone (a batch of one)."""
@@ -134,7 +141,7 @@ class EventConsumer:
                     f"event type {ce_type!r} is not accepted on {record.topic}"), attempts=1)
                 outcomes[i] = Outcome.DEAD_LETTERED
                 continue
-            if ce_type is not None and ce_type not in self._handlers:
+            if ce_type is not None and ce_type not in self._handlers and ce_type not in self._also:
                 outcomes[i] = Outcome.IGNORED
                 continue
             try:
@@ -172,7 +179,10 @@ class EventConsumer:
                     continue
                 fresh.discard(envelope.id)
                 with self._span(record, envelope):
-                    await self._handlers[envelope.type][1](envelope.event, uow)
+                    if envelope.type in self._handlers:
+                        await self._handlers[envelope.type][1](envelope.event, uow)
+                    for handler in self._also.get(envelope.type, ()):
+                        await handler(envelope.event, uow)
                 outcomes.append(Outcome.APPLIED)
         log.debug("batch applied", extra={"records": len(items), "consumer": self.name})
         return outcomes

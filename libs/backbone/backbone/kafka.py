@@ -196,3 +196,36 @@ async def ensure_topics(
             log.info("topics created", extra={"topics": [t.name for t in missing]})
     finally:
         await admin.close()
+
+
+class TopicCreator:
+    """Creates topics made at run time (an OPD's feed when the OPD is configured, or first
+    written to), remembering which exist, so only a name not seen before costs a round trip to
+    the cluster. The relay quarantines a record whose topic is missing, so a handler that
+    records to such a topic ensures it first. A cluster that does not answer raises a
+    transient error: the consumer hands the batch back and tries again."""
+
+    def __init__(self, bootstrap_servers: str, prefix: str, replication_factor: int) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._prefix = prefix
+        self._replication_factor = replication_factor
+        self.known: set[str] = set()
+
+    async def ensure(self, *topics: Topic) -> None:
+        missing = [t for t in topics if t.name(self._prefix) not in self.known]
+        if not missing:
+            return
+        await ensure_topics(self._bootstrap_servers, missing, self._prefix, self._replication_factor)
+        self.known |= {t.name(self._prefix) for t in missing}
+
+
+class InMemoryTopicCreator:
+    """Twin of TopicCreator: remembers what it was asked to create."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self._prefix = prefix
+        self.created: dict[str, int] = {}
+
+    async def ensure(self, *topics: Topic) -> None:
+        for t in topics:
+            self.created.setdefault(t.name(self._prefix), t.partitions)

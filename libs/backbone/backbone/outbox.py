@@ -18,6 +18,7 @@ from opentelemetry import propagate
 
 from contracts.envelope import Envelope, to_record, wrap
 from contracts.events import TOPIC_OF, Event
+from contracts.topics import Topic
 
 
 
@@ -33,20 +34,25 @@ class OutboxRecord:
     traceparent: str | None
 
 
-def stage(event: Event, source: str, topic_prefix: str) -> tuple[OutboxRecord, Envelope]:
-    """Wrap `event` for its topic, with the trace context it is being recorded in."""
+def stage(event: Event, source: str, topic_prefix: str,
+          topic: Topic | None = None) -> tuple[OutboxRecord, Envelope]:
+    """Wrap `event` for its topic, with the trace context it is being recorded in. The topic is
+    the event's own (`contracts.events.TOPIC_OF`) unless one is given: for topics made at run
+    time, such as an OPD's feed (`contracts.topics.opd_topic`)."""
     envelope = wrap(event, source)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     key, value, headers = to_record(envelope)
-    record = OutboxRecord(envelope.id, TOPIC_OF[type(event)].name(topic_prefix), key, value,
+    target = topic if topic is not None else TOPIC_OF[type(event)]
+    record = OutboxRecord(envelope.id, target.name(topic_prefix), key, value,
                           headers, carrier.get("traceparent"))
     return record, envelope
 
 
 class Outbox(Protocol):
-    async def record(self, event: Event) -> Envelope:
-        """Stage `event` for its topic; it is published only if the transaction commits."""
+    async def record(self, event: Event, topic: Topic | None = None) -> Envelope:
+        """Stage `event` for its topic (or `topic`); it is published only if the transaction
+        commits."""
 
 
 class PgOutbox:
@@ -58,8 +64,8 @@ class PgOutbox:
         self._prefix = topic_prefix
         self._rows: list[OutboxRecord] = []
 
-    async def record(self, event: Event) -> Envelope:
-        row, envelope = stage(event, self._source, self._prefix)
+    async def record(self, event: Event, topic: Topic | None = None) -> Envelope:
+        row, envelope = stage(event, self._source, self._prefix, topic)
         self._rows.append(row)
         return envelope
 
@@ -89,8 +95,8 @@ class InMemoryOutbox:
         self.staged: list[tuple[OutboxRecord, Envelope]] = []
         self.committed: list[tuple[OutboxRecord, Envelope]] = []
 
-    async def record(self, event: Event) -> Envelope:
-        self.staged.append(stage(event, self._source, self._prefix))
+    async def record(self, event: Event, topic: Topic | None = None) -> Envelope:
+        self.staged.append(stage(event, self._source, self._prefix, topic))
         return self.staged[-1][1]
 
     def commit(self) -> None:
@@ -103,3 +109,7 @@ class InMemoryOutbox:
     @property
     def events(self) -> list[Event]:
         return [envelope.event for _, envelope in self.committed]
+
+    def on_topic(self, topic_name: str) -> list[Event]:
+        """The committed events recorded for the topic of that (prefixed) name."""
+        return [envelope.event for record, envelope in self.committed if record.topic == topic_name]

@@ -461,17 +461,160 @@ CHANNEL_EVENTS: tuple[type[ChannelEvent], ...] = (
 )
 
 
+# ---- OPD systems: per-OPD feeds (routing) and the actions topic (intake)
+
+OpdAction = Literal["accept", "respond", "reject_not_authority", "resolve"]
+OpdRefusal = Literal["invalid_token", "not_opd", "not_found", "transition_not_allowed",
+                     "action_refused"]
+_OPD_ID = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class OpdLocation(BaseModel):
+    """Where, as the OPD may see it: for an anonim report only the kecamatan and kelurahan (a
+    street address or coordinates can name the reporter's house); in full otherwise."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kecamatan: str | None = None
+    kelurahan: str | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class OpdFeedEvent(Event):
+    """What every record on an OPD's own topic carries. Never a reporter's name, NIK, phone or
+    e-mail: routing never holds them, and masks any a citizen wrote into the text. No fixed
+    topic: routing records each on `topics.opd_topic(jurisdiction, opd_id)`."""
+
+    tracking_number: str
+    jurisdiction: str
+    opd_id: str = Field(description="The OPD this record is for (the topic's OPD)")
+
+
+class OpdComplaintAssignedV1(OpdFeedEvent):
+    """A complaint is now this OPD's (disposed by routing or an operator): the complaint as
+    the OPD may see it. Start work on it."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "OpdComplaintAssigned.v1"
+
+    opd_name: str
+    title: str
+    description: str = Field(description="As submitted; contacts written into it are masked")
+    added_information: list[str] = Field(default_factory=list,
+                                         description="What the citizen added when asked, oldest first")
+    category: str | None = Field(default=None, description="Subcategory code, e.g. pupr.jalan-rusak")
+    location: OpdLocation | None = None
+    anonymous: bool = False
+    confidential: bool = Field(default=False, description="Rahasia: never publish the report")
+    language: Literal["id", "en"] = "id"
+    note: str | None = Field(default=None, description="The disposition note")
+    reason: str | None = Field(default=None, description="Why it was routed here")
+    first_response_due_at: datetime | None = Field(
+        default=None, description="When the first response is due, when already known")
+
+
+class OpdComplaintUpdatedV1(OpdFeedEvent):
+    """A later fact about a complaint this OPD holds: its own steps echoed (accept, respond,
+    resolve), a citizen's reply, closure (by the citizen or after silence), reopening and the
+    rating. The fields of the lifecycle fact it comes from, without who the citizen is."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "OpdComplaintUpdated.v1"
+
+    action: str
+    from_status: str
+    to_status: str
+    actor_role: ActorRole
+    note: str | None = None
+    evidence: str | None = None
+    reason: str | None = Field(default=None, description="Why it was reopened")
+    rating: int | None = Field(default=None, ge=1, le=5)
+    comment: str | None = None
+    due_at: datetime | None = Field(default=None, description="A deadline set (SLA), when known")
+
+
+class OpdComplaintWithdrawnV1(OpdFeedEvent):
+    """The complaint is no longer this OPD's: stop work on it. `reason` says why:
+    `reassigned` (to another OPD; which one is not told), `rejected` (this OPD said bukan
+    wewenang), `merged` (a duplicate of another complaint), `archived`, `not_ours`, `other`."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "OpdComplaintWithdrawn.v1"
+
+    action: str
+    to_status: str
+    reason: Literal["reassigned", "rejected", "merged", "archived", "not_ours", "other"]
+    into_tracking_number: str | None = Field(default=None, description="For a merge: the survivor")
+
+
+class TakeOpdActionV1(Event):
+    """A command from an OPD system outside the platform, on `complaints.opd.actions`: take
+    `action` on the complaint, as the OPD named by `token`, a JWT the city's identity provider
+    signed for the OPD system's service account (role opd, its OPD id in the opd claim). Nothing
+    in the record itself says who sends it; intake verifies the token exactly as it verifies
+    staff on HTTP. `request_id` is the OPD system's own id, echoed in a refusal."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    event_type: ClassVar[str] = TYPE_PREFIX + "TakeOpdAction.v1"
+
+    request_id: Text = Field(min_length=1, max_length=200)
+    tracking_number: str = Field(pattern=r"^[1-9][0-9]{0,19}$")
+    jurisdiction: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9-]+$",
+                                     description="Your feed's jurisdiction: where a refusal is "
+                                                 "told when the complaint is not found")
+    action: OpdAction
+    note: Text | None = Field(default=None, min_length=1, max_length=5000)
+    reason: Text | None = Field(default=None, min_length=3, max_length=1000)
+    suggested_opd_id: str | None = Field(default=None, min_length=2, max_length=80, pattern=_OPD_ID)
+    evidence: Text | None = Field(default=None, min_length=3, max_length=1000)
+    token: str = Field(min_length=1, max_length=8192, repr=False,
+                       description="The OPD system's signed JWT; never stored or forwarded")
+
+    @model_validator(mode="after")
+    def _fields_of_the_action(self) -> "TakeOpdActionV1":
+        needed = {"respond": "note", "reject_not_authority": "reason", "resolve": "evidence"}
+        field = needed.get(self.action)
+        if field is not None and not getattr(self, field):
+            raise ValueError(f"{self.action} needs {field}")
+        return self
+
+
+class OpdActionRefusedV1(Event):
+    """Intake did not apply an OPD system's action (TakeOpdAction.v1). `opd_id` is the OPD the
+    verified token names (None when the token did not verify: then no OPD is told); routing
+    forwards the refusal to that OPD's feed. `not_found` says the same for a complaint that
+    does not exist and one that is not this OPD's. Never carries the token."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "OpdActionRefused.v1"
+
+    request_id: str
+    tracking_number: str
+    jurisdiction: str | None = None
+    opd_id: str | None = None
+    action: str
+    reason: OpdRefusal
+    detail: str | None = Field(default=None, description="Why, in words; never personal data")
+    current_status: str | None = Field(default=None, description="When the OPD may see the complaint")
+
+
+OPD_FEED_EVENTS: tuple[type[OpdFeedEvent], ...] = (
+    OpdComplaintAssignedV1, OpdComplaintUpdatedV1, OpdComplaintWithdrawnV1,
+)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.event_type: model
     for model in (
         ComplaintSubmittedV1,
         CitizenContactProvidedV2,
         ComplaintAssignedV1,
-        ComplaintSentToTriageV1,
+        ComplaintSentToTriageV1, ComplaintFoundNotOursV1,
         SlaClockStartedV1,
         NotificationSentV1,
         *LIFECYCLE_EVENTS,
         *CHANNEL_EVENTS,
+        *OPD_FEED_EVENTS,
+        TakeOpdActionV1,
+        OpdActionRefusedV1,
     )
 }
 
@@ -489,4 +632,7 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     ChannelMessageReceivedV1: topics.CHANNELS_INBOUND,
     ChannelMessageHandledV1: topics.INTAKE_CONTACTS,
     SendChannelMessageV1: topics.CHANNELS_OUTBOUND,
+    TakeOpdActionV1: topics.OPD_ACTIONS,
+    OpdActionRefusedV1: topics.INTAKE_EVENTS,
+    # OPD_FEED_EVENTS have no fixed topic: each goes to its OPD's (`topics.opd_topic`).
 }

@@ -55,9 +55,29 @@ CHANNELS_OUTBOUND = Topic(
     "address in clear: readable by channel adapters only.",
 )
 
+OPD_ACTIONS = Topic(
+    "complaints.opd.actions", 6, "opd-systems",
+    "What OPD systems outside the platform ask intake to do (TakeOpdAction.v1: accept, respond, "
+    "reject_not_authority, resolve), each with the OPD system's signed service-account token; "
+    "writable by OPD systems, read by intake only. Keyed by complaint id.",
+)
+OPD_FEED_PARTITIONS = 3
+
+
+def opd_topic(jurisdiction: str, opd_id: str) -> Topic:
+    """One OPD's own feed (`complaints.opd.<jurisdiction>.<opd_id>`): every fact about the
+    complaints assigned to it that it may see, privacy-filtered by routing, its owner. Per
+    jurisdiction, because OPD ids (dinas-pupr, dlh, ...) repeat from city to city."""
+    for part in (jurisdiction, opd_id):
+        if not part or not all(c.isascii() and (c.isalnum() or c in "-_") for c in part):
+            raise ValueError(f"not usable in a topic name: {part!r}")
+    return Topic(f"complaints.opd.{jurisdiction}.{opd_id}", OPD_FEED_PARTITIONS, "routing",
+                 f"Complaints assigned to {opd_id} of {jurisdiction}, as that OPD may see them.")
+
+
 ALL_TOPICS: tuple[Topic, ...] = (
     INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, NOTIFY_EVENTS,
-    CHANNELS_INBOUND, CHANNELS_OUTBOUND,
+    CHANNELS_INBOUND, CHANNELS_OUTBOUND, OPD_ACTIONS,
 )
 
 

@@ -24,7 +24,7 @@ from intake.domain.actors import Actor
 from intake.domain.complaint import Complaint, HistoryEntry
 from intake.domain.queries import ComplaintQuery
 from intake.handlers import Caller
-from intake.problems import problem
+from backbone.problems import problem
 from intake.schemas import (
     ActionRequest, AttachmentView, ComplaintPage, Problem, ComplaintReceipt, ComplaintSummary, ComplaintView, HistoryItem,
     MergedInto, Opd, ReporterView, SubmitComplaintRequest,

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 
+from backbone import problems
 from backbone.pii import PiiCipher
 from backbone.retention import Retention
 from backbone.http_limits import UploadRoute
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
-from intake import api, api_keys_api, attachments_api, channels, handlers, problems, public
+from intake import api, api_keys_api, attachments_api, channels, handlers, public
+from intake import opd_actions
 from intake.adapters.blobs import build_blob_store
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
@@ -25,7 +27,7 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     runtime = Runtime(
         settings, migrations="intake",
         consumes=[topics.ROUTING_EVENTS, topics.SLA_EVENTS, topics.NOTIFY_EVENTS,
-                  topics.CHANNELS_INBOUND],
+                  topics.CHANNELS_INBOUND, topics.OPD_ACTIONS],
         produces=[topics.INTAKE_EVENTS, topics.INTAKE_CONTACTS],
         uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix, s.schema_name),
         retention=[Retention("idempotency_keys", "created_at",
@@ -60,6 +62,11 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     # Written by adapters outside the platform: nothing but their messages is accepted there.
     runtime.consumer.accept_only(topics.CHANNELS_INBOUND.name(settings.topic_prefix),
                                  events.ChannelMessageReceivedV1)
+    # OPD systems' actions, each with its own signed token (intake/opd_actions.py).
+    runtime.consumer.on(events.TakeOpdActionV1, opd_actions.subscriber(
+        opd_actions.OpdActionDeps(app.state.staff_tokens, clock)))
+    runtime.consumer.accept_only(topics.OPD_ACTIONS.name(settings.topic_prefix),
+                                 events.TakeOpdActionV1)
     app.state.attach_deps = handlers.AttachDeps(
         blobs=build_blob_store(settings), clock=clock, limits=Limits(
             image_bytes=settings.attachment_max_image_bytes,

@@ -28,7 +28,7 @@ from intake.adapters.blobs import BlobNotFound
 from intake.auth import current_caller
 from intake.domain.attachments import EXTENSIONS, Attachment, AttachmentRefused
 from intake.handlers import Caller
-from intake.problems import problem
+from backbone.problems import problem
 from intake.schemas import AttachmentView, Problem, SubmitComplaintRequest
 
 router = APIRouter(prefix="/v1", tags=["attachments"])

@@ -186,8 +186,9 @@ def may_see(complaint: Complaint, caller: Caller) -> bool:
     if actor.role is Role.CITIZEN:
         return caller.citizen_token is not None and hmac.compare_digest(
             complaint.access_token_hash, hash_token(caller.citizen_token))
-    if actor.role is Role.OPD:
-        return actor.opd_id is not None and complaint.assigned_opd_id == actor.opd_id
+    if actor.role is Role.OPD:   # OPD ids repeat across cities: a token naming one keeps to it
+        return (actor.opd_id is not None and complaint.assigned_opd_id == actor.opd_id
+                and actor.jurisdiction in (None, complaint.jurisdiction))
     if actor.role is Role.OPERATOR:
         return actor.jurisdiction is None or actor.jurisdiction == complaint.jurisdiction
     return False
@@ -230,7 +231,7 @@ async def list_complaints(query: ComplaintQuery, caller: Caller, uow: IntakeUnit
     only that jurisdiction."""
     actor = caller.actor
     if actor.role is Role.OPD:
-        query = replace(query, opd_id=actor.opd_id)
+        query = replace(query, opd_id=actor.opd_id, jurisdiction=actor.jurisdiction or query.jurisdiction)
     elif actor.role is Role.OPERATOR:
         if actor.jurisdiction is not None:
             query = replace(query, jurisdiction=actor.jurisdiction)

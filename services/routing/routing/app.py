@@ -6,12 +6,17 @@ from datetime import datetime, timezone
 
 from fastapi import FastAPI
 
+from backbone import problems
 from backbone.consumer import EventConsumer
+from backbone.kafka import TopicCreator
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
 from routing.adapters.decisions import RoutingPgUnitOfWork
 from routing.config import RoutingSettings
 from routing.handlers import Router
+from routing import jurisdictions_api
+from routing.jurisdiction_registry import JurisdictionRegistry, load_files
+from routing.opd_feed import OpdFeed, subscribe as subscribe_opd_feed
 
 
 def subscribe(consumer: EventConsumer, router: Router) -> None:
@@ -29,5 +34,21 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
         uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix, s.schema_name),
     )
+    # Jurisdictions: the files (checked now, so a broken one stops the start), versioned in
+    # PostgreSQL at start, cached; `await jurisdictions.current(id)` (jurisdiction_registry.py).
+    jurisdictions = JurisdictionRegistry(
+        runtime.unit_of_work, lambda: datetime.now(timezone.utc),
+        files=load_files(settings.jurisdictions_dir),
+        refresh_seconds=settings.jurisdiction_refresh_seconds)
+    runtime.jurisdictions = jurisdictions
+    runtime.on_started.append(lambda _: jurisdictions.start())
     subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence))
-    return build_app(runtime, title="LAPOR routing", version="1.0.0")
+    # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).
+    subscribe_opd_feed(runtime.consumer, OpdFeed(TopicCreator(
+        settings.kafka_bootstrap_servers, settings.topic_prefix, settings.topic_replication_factor)))
+    app = build_app(runtime, routers=[jurisdictions_api.router], title="LAPOR routing",
+                    version="1.0.0")
+    app.state.jurisdictions = jurisdictions
+    app.state.staff_tokens = settings.staff_verifier()
+    problems.install(app)
+    return app

@@ -13,22 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from contracts.lifecycle import Role
+from contracts.redaction import REDACTED, redact
 from intake.domain.complaint import Complaint, HistoryEntry
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# Indonesian numbers as people write them: 0812-3456-7890, +62 812 3456 7890, 62812...
-_PHONE = re.compile(r"(?<![\w+])\(?(?:\+?62|0)[\s.()-]{0,2}8(?:[\s.()-]{0,2}\d){7,11}(?!\d)")
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
+__all__ = ["REDACTED", "redact", "search_words", "matches_words", "public_timeline", "PublicEntry"]
+
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-REDACTED = "[disamarkan]"
-
-
-def redact(text: str) -> str:
-    """The text with e-mail addresses, phone numbers and 16-digit NIKs masked."""
-    text = _EMAIL.sub(REDACTED, text)
-    text = _NIK.sub(REDACTED, text)
-    return _PHONE.sub(REDACTED, text)
 
 
 def search_words(text: str, limit: int = 8) -> tuple[str, ...]:

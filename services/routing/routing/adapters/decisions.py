@@ -17,6 +17,9 @@ from typing import Protocol
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
+from routing.adapters.jurisdictions import (
+    InMemoryJurisdictionStore, JurisdictionStore, PgJurisdictionStore,
+)
 from routing.adapters.labelled_examples import (
     InMemoryLabelledExamples, LabelledExamples, PgLabelledExamples,
 )
@@ -99,6 +102,7 @@ class RoutingUnitOfWork(UnitOfWork, Protocol):
     decisions: DecisionLog
     complaints: RoutedComplaints
     examples: LabelledExamples
+    jurisdictions: JurisdictionStore
 
 
 class RoutingPgUnitOfWork(PgUnitOfWork):
@@ -106,6 +110,7 @@ class RoutingPgUnitOfWork(PgUnitOfWork):
         self.decisions = PgDecisionLog(conn)
         self.complaints = PgRoutedComplaints(conn)
         self.examples = PgLabelledExamples(conn)
+        self.jurisdictions = PgJurisdictionStore(conn)
 
 
 class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
@@ -114,6 +119,8 @@ class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
         self.decisions = InMemoryDecisionLog()
         self.complaints = InMemoryRoutedComplaints()
         self.examples = InMemoryLabelledExamples()
+        self.jurisdictions = InMemoryJurisdictionStore()
 
     def parts(self) -> tuple[Transactional, ...]:
-        return (*super().parts(), self.decisions, self.complaints, self.examples)
+        return (*super().parts(), self.decisions, self.complaints, self.examples,
+                self.jurisdictions)

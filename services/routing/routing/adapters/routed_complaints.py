@@ -7,16 +7,18 @@ second `keep` does; merging (never forgetting a rejecter) is the domain's job, i
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Protocol
 
 import asyncpg
 
 from backbone.uow import StagedMap
+from contracts.events import Location
 from routing.domain.complaint_text import RoutedComplaint
 
 _COLUMNS = ("complaint_id, tracking_number, jurisdiction, language, title, description,"
-            " added_info, rejected_by")
+            " added_info, rejected_by, category, location, anonymous, confidential, with_opd")
 
 
 class RoutedComplaints(Protocol):
@@ -33,13 +35,19 @@ class PgRoutedComplaints:
 
     async def keep(self, c: RoutedComplaint) -> None:
         await self._conn.execute(
-            f"INSERT INTO routed_complaints ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+            f"INSERT INTO routed_complaints ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,"
+            "$9,$10::jsonb,$11,$12,$13)"
             " ON CONFLICT (complaint_id) DO UPDATE SET tracking_number = EXCLUDED.tracking_number,"
             " jurisdiction = EXCLUDED.jurisdiction, language = EXCLUDED.language,"
             " title = EXCLUDED.title, description = EXCLUDED.description,"
-            " added_info = EXCLUDED.added_info, rejected_by = EXCLUDED.rejected_by",
+            " added_info = EXCLUDED.added_info, rejected_by = EXCLUDED.rejected_by,"
+            " category = EXCLUDED.category, location = EXCLUDED.location,"
+            " anonymous = EXCLUDED.anonymous, confidential = EXCLUDED.confidential,"
+            " with_opd = EXCLUDED.with_opd",
             c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
-            c.description, list(c.added_info), list(c.rejected_by))
+            c.description, list(c.added_info), list(c.rejected_by), c.category,
+            c.location.model_dump_json() if c.location is not None else None,
+            c.anonymous, c.confidential, c.with_opd)
 
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         row = await self._conn.fetchrow(
@@ -49,7 +57,10 @@ class PgRoutedComplaints:
             return None
         return RoutedComplaint(
             row["complaint_id"], row["tracking_number"], row["jurisdiction"], row["language"],
-            row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]))
+            row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]),
+            category=row["category"],
+            location=Location.model_validate(json.loads(row["location"])) if row["location"] else None,
+            anonymous=row["anonymous"], confidential=row["confidential"], with_opd=row["with_opd"])
 
 
 class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):

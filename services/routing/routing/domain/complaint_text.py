@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
+from contracts.events import Location
+
 
 @dataclass(frozen=True)
 class RoutedComplaint:
@@ -22,6 +24,13 @@ class RoutedComplaint:
     description: str
     added_info: tuple[str, ...] = ()
     rejected_by: tuple[str, ...] = ()
+    # What an OPD's view needs besides the text (per-OPD feeds, `domain.opd_feed`): the
+    # submitted category, place and privacy choices, and the OPD the feed last gave it to.
+    category: str | None = None
+    location: Location | None = None
+    anonymous: bool = False
+    confidential: bool = False
+    with_opd: str | None = None
 
     @classmethod
     def without_text(cls, complaint_id: uuid.UUID, tracking_number: str,
@@ -53,6 +62,16 @@ class RoutedComplaint:
         if not text or not text.strip():
             return self
         return replace(self, added_info=(*self.added_info, text.strip()))
+
+    def with_view(self, category: str | None, location: Location | None, anonymous: bool,
+                  confidential: bool) -> RoutedComplaint:
+        """What the citizen said besides the text, as submitted."""
+        return replace(self, category=category, location=location, anonymous=anonymous,
+                       confidential=confidential)
+
+    def held_by(self, opd_id: str | None) -> RoutedComplaint:
+        """The OPD the complaint is with now, as its feed was told (None: no OPD)."""
+        return replace(self, with_opd=opd_id)
 
     def with_rejections(self, *opd_ids: str) -> RoutedComplaint:
         """Adds rejecters, keeping the order they rejected in; a rejecter is never forgotten,

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details for every error intake answers with: a front end always gets
+"""RFC 9457 problem details for every error a service's HTTP API answers with: a client always gets
 `application/problem+json` with a type, a title, a status and what to fix, never a stack trace
 and never the submitted personal data echoed back (nor logged: an exception's message can
 carry what the citizen sent, so logs name its type and where it was raised, not its text)."""
@@ -40,6 +40,14 @@ _SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-f
           405: "method-not-allowed", 408: "request-timeout", 409: "conflict",
           413: "payload-too-large", 422: "unprocessable", 415: "unsupported-media-type",
           429: "too-many-requests", 503: "unavailable"}
+
+
+class ProblemError(Exception):
+    """Raised by a route for an answer with a specific slug and extra members."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, **extra):
+        super().__init__(title)
+        self.status, self.slug, self.title, self.detail, self.extra = status, slug, title, detail, extra
 
 
 def transient(exc: BaseException) -> bool:
@@ -84,6 +92,10 @@ def install(app: FastAPI, *, retry_after_seconds: int = 2) -> None:
         ]
         return problem(422, "validation-error", "Your request is not valid",
                        "Fix the listed fields and send the request again.", errors=errors)
+
+    @app.exception_handler(ProblemError)
+    async def specific(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
