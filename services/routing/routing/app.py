@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from backbone.consumer import EventConsumer
 from backbone.kafka import TopicCreator
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
+from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingPgUnitOfWork
 from routing.config import RoutingSettings
 from routing.handlers import Router
@@ -44,8 +46,23 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
     runtime.on_started.append(lambda _: jurisdictions.start())
     subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence))
     # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).
-    subscribe_opd_feed(runtime.consumer, OpdFeed(TopicCreator(
-        settings.kafka_bootstrap_servers, settings.topic_prefix, settings.topic_replication_factor)))
+    def topic_of(jurisdiction_id: str, opd_id: str) -> Topic:
+        """The OPD's topic as its jurisdiction names it, else the derived name."""
+        j = jurisdictions.cached(jurisdiction_id)
+        opd = j.opd(opd_id) if j is not None else None
+        derived = opd_topic(jurisdiction_id, opd_id)
+        return replace(derived, base=opd.topic) if opd is not None and opd.topic else derived
+
+    feed = OpdFeed(TopicCreator(settings.kafka_bootstrap_servers, settings.topic_prefix,
+                                settings.topic_replication_factor), topic_of=topic_of)
+    subscribe_opd_feed(runtime.consumer, feed)
+
+    async def create_opd_topics(jurisdiction) -> None:
+        """Each configured OPD's topic exists before its first record: at start, and when a
+        configuration change adds an OPD."""
+        await feed.create_topics((jurisdiction.id, o.id) for o in jurisdiction.opds)
+
+    jurisdictions.on_change(create_opd_topics)
     app = build_app(runtime, routers=[jurisdictions_api.router], title="LAPOR routing",
                     version="1.0.0")
     app.state.jurisdictions = jurisdictions

@@ -87,6 +87,10 @@ class JurisdictionRegistry:
         await self._fresh()
         return self._cache.get(jurisdiction_id)
 
+    def cached(self, jurisdiction_id: str) -> Jurisdiction | None:
+        """What is in force now, without waiting for a refresh (for synchronous callers)."""
+        return self._cache.get(jurisdiction_id)
+
     async def all(self) -> list[Jurisdiction]:
         await self._fresh()
         return [self._cache[k] for k in sorted(self._cache)]
