@@ -66,6 +66,30 @@ async def test_unpublishable_rows_are_quarantined_and_the_rest_flow_on(pool, pre
     assert metrics.OUTBOX_QUARANTINED_TOTAL.labels(schema, f"{prefix}no.such.topic")._value.get() == 1
 
 
+async def test_a_topic_created_just_after_its_first_record_is_waited_for_not_quarantined(
+        pool, prefix, bootstrap, dsn):
+    """A newly configured OPD's feed topic may appear a moment after routing writes to it."""
+    from contracts.topics import Topic
+    schema = prefix.rstrip(".")
+    late = Topic("late.opd.feed", 1, "routing", "created after its first record")
+    row = await stage_raw(pool, late.name(prefix), b"{}")
+    publisher = KafkaPublisher(bootstrap, "test-relay")
+    await publisher.start()
+    relay = OutboxRelay(dsn, schema, publisher, service=schema, poll_interval=0.2)
+    relay.start()
+    try:
+        async def seen_missing() -> bool:
+            return bool(publisher._missing_since)   # noqa: SLF001 - the state under test
+        await eventually(seen_missing, "the relay saw the topic missing")
+        await ensure_topics(bootstrap, [late], prefix, 1)
+        await eventually(lambda: pool.fetchval(
+            "SELECT published_at IS NOT NULL FROM outbox WHERE id = $1", row), "published")
+    finally:
+        await relay.stop()
+        await publisher.stop()
+    assert await pool.fetchval("SELECT quarantined_at FROM outbox WHERE id = $1", row) is None
+
+
 async def test_relay_reconnects_after_its_database_connection_dies(pool, prefix, bootstrap, dsn):
     """The field report: after a PostgreSQL restart every relay logged 'released back to the
     pool' forever. Killing the relay's backend is what a restart does to it."""

@@ -9,6 +9,7 @@ it was taken, can never be taken (`Unpublishable`), or failed for a cause that p
 from __future__ import annotations
 
 import asyncio
+import time
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -61,6 +62,12 @@ class KafkaPublisher:
         self._send_timeout = send_timeout
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
+        self._missing_since: dict[str, float] = {}
+
+    # A topic created a moment ago (a newly configured OPD's feed) can be missing from the
+    # metadata until its partitions have leaders: for this long after first seeing it missing,
+    # a record for it is retried, not quarantined.
+    MISSING_TOPIC_GRACE = 10.0
 
     async def start(self) -> None:
         """Connect; a broker that is away now is not fatal: sends fail (transiently) until it
@@ -121,10 +128,18 @@ class KafkaPublisher:
         missing = await self._missing_topics({r.topic for r in records})
         results: list[BaseException | None] = [None] * len(records)
         futures: list[tuple[int, asyncio.Future]] = []
+        now = time.monotonic()
+        for topic in missing:
+            self._missing_since.setdefault(topic, now)
         for i, r in enumerate(records):
             if r.topic in missing:
-                results[i] = Unpublishable(f"topic {r.topic} does not exist")
+                if now - self._missing_since[r.topic] < self.MISSING_TOPIC_GRACE:
+                    results[i] = kafka_errors.UnknownTopicOrPartitionError(
+                        f"topic {r.topic} is not there yet")
+                else:
+                    results[i] = Unpublishable(f"topic {r.topic} does not exist")
                 continue
+            self._missing_since.pop(r.topic, None)
             try:
                 futures.append((i, await asyncio.wait_for(self._producer.send(
                     r.topic, r.value, key=r.key, headers=r.headers), self._send_timeout)))
