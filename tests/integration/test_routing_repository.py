@@ -9,8 +9,10 @@ import pytest
 from contracts.events import ComplaintRejectedNotAuthorityV1, ComplaintSubmittedV1
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
 from routing.domain.complaint_text import RoutedComplaint
-from routing.domain.rules import Decision
+from routing.domain.decision import Decision
+from routing.domain.keyword_classifier import KeywordClassifier
 from routing.handlers import Router
+from routing.jurisdiction_registry import FixedJurisdictions
 from tests.integration.helpers import twin_or_postgres
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
@@ -27,7 +29,7 @@ async def test_texts_are_replaced_whole_and_decisions_pile_up_in_order(make_uow)
     bare = RoutedComplaint.without_text(cid, "1000001", "kota-contoh").with_rejections("dinas-pupr")
     async with make_uow() as uow:
         await uow.complaints.keep(bare)
-        await uow.decisions.record(cid, "1000001", "kota-contoh", Decision(None, None, 0, "r1"), NOW,
+        await uow.decisions.record(cid, "1000001", "kota-contoh", Decision("triage", 0, "r1"), NOW,
                                    trigger="rejected")
     async with make_uow() as uow:
         again = await uow.complaints.get(cid)
@@ -35,7 +37,7 @@ async def test_texts_are_replaced_whole_and_decisions_pile_up_in_order(make_uow)
         await uow.complaints.keep(again.with_text("Sampah", "Menumpuk di TPS", "en")
                                   .with_information("Jl. Kenanga").with_rejections("dlh"))
         await uow.decisions.record(cid, "1000001", "kota-contoh",
-                                   Decision("dishub", "Dishub", 1 / 3, "r2", ("dishub", "dinkes")),
+                                   Decision("assign", 1 / 3, "r2", opd_id="dishub", opd_name="Dishub", suggestions=("dishub", "dinkes")),
                                    NOW, trigger="operator_assign", decided_by="op-1")
     async with make_uow() as uow:
         final = await uow.complaints.get(cid)
@@ -54,14 +56,15 @@ async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
     with pytest.raises(RuntimeError):
         async with make_uow() as uow:
             await uow.complaints.keep(RoutedComplaint.without_text(cid, "1", "k"))
-            await uow.decisions.record(cid, "1", "k", Decision(None, None, 0, "r"), NOW)
+            await uow.decisions.record(cid, "1", "k", Decision("triage", 0, "r"), NOW)
             raise RuntimeError("boom")
     async with make_uow() as uow:
         assert await uow.complaints.get(cid) is None and await uow.decisions.history(cid) == []
 
 
 async def test_rerouting_after_two_rejections_on_either_store(make_uow):
-    router = Router(lambda: NOW, 0.5)
+    # Threshold 0: routing always acts, so each round has an OPD to reject.
+    router = Router(lambda: NOW, 0.0, classifier=KeywordClassifier(), jurisdictions=FixedJurisdictions())
     cid = uuid.uuid4()
 
     async def handle(handler, event):
@@ -69,21 +72,25 @@ async def test_rerouting_after_two_rejections_on_either_store(make_uow):
             await handler(event, uow)
 
     await handle(router.on_complaint_submitted, ComplaintSubmittedV1(
-        complaint_id=cid, occurred_at=NOW, tracking_number="1000001", jurisdiction="kota-contoh",
+        complaint_id=cid, occurred_at=NOW, tracking_number="1000001", jurisdiction="kota-bandung",
         channel="web", title="Jalan berlubang", description="Jalan berlubang dekat jembatan, aspal"
         " rusak; sampah menumpuk di TPS; PKL dan angkot ngetem."))
-    for by in (["dinas-pupr"], ["dinas-pupr", "dlh"]):
+    rejecters: list[str] = []
+    for _ in range(2):   # whoever routing chose says "bukan wewenang"
+        async with make_uow() as uow:
+            rejecters.append((await uow.decisions.history(cid))[-1].opd_id)
         await handle(router.on_rejected, ComplaintRejectedNotAuthorityV1(
-            complaint_id=cid, occurred_at=NOW, tracking_number="1000001", jurisdiction="kota-contoh",
+            complaint_id=cid, occurred_at=NOW, tracking_number="1000001", jurisdiction="kota-bandung",
             action="reject_not_authority", from_status="disposed", to_status="returned",
-            actor_role="opd", rejecting_opd_id=by[-1], reason="bukan wewenang", rejected_by=by))
+            actor_role="opd", rejecting_opd_id=rejecters[-1], reason="bukan wewenang",
+            rejected_by=list(rejecters)))
     async with make_uow() as uow:
         log = await uow.decisions.history(cid)
         kept = await uow.complaints.get(cid)
-    assert [(d.trigger, d.opd_id) for d in log] == [
-        ("submitted", "dinas-pupr"), ("rejected", "dlh"), ("rejected", None)]
-    assert set(log[-1].suggestions) == {"satpol-pp", "dishub"}
-    assert kept.rejected_by == ("dinas-pupr", "dlh")
+    assert [d.trigger for d in log] == ["submitted", "rejected", "rejected"]
+    assert None not in rejecters and len(set(rejecters)) == 2, "each time another OPD"
+    assert log[-1].opd_id not in rejecters and not set(rejecters) & set(log[-1].suggestions)
+    assert kept.rejected_by == tuple(rejecters)
 
 
 async def test_labelled_examples_keep_each_lesson_once_alike(make_uow):

@@ -21,7 +21,9 @@ from routing.adapters.decisions import RoutingInMemoryUnitOfWork
 from routing.app import subscribe
 from routing.domain.complaint_text import RoutedComplaint
 from routing.domain.opd_feed import feed_of, opd_location
+from routing.domain.keyword_classifier import KeywordClassifier
 from routing.handlers import Router
+from routing.jurisdiction_registry import FixedJurisdictions
 from routing.opd_feed import OpdFeed, subscribe as subscribe_feed
 
 pytestmark = pytest.mark.unit
@@ -44,7 +46,7 @@ class Feeds:
         self.topics = InMemoryTopicCreator()
         self.consumer = EventConsumer("routing", lambda: self.uow, InMemoryPublisher(), "t.dlq",
                                       max_attempts=1, backoff_initial=0.001, backoff_max=0.001)
-        subscribe(self.consumer, Router(lambda: NOW, 0.5))
+        subscribe(self.consumer, Router(lambda: NOW, 0.5, classifier=KeywordClassifier(), jurisdictions=FixedJurisdictions()))
         subscribe_feed(self.consumer, OpdFeed(self.topics))
         self.cid = uuid.uuid4()
         self.at = NOW

@@ -5,6 +5,7 @@ resume, complaints routing never saw, operator disposals, and replays."""
 import uuid
 from datetime import datetime, timezone
 
+from contracts import taxonomy as tx
 from backbone.consumer import ConsumedRecord, EventConsumer, Outcome
 from backbone.kafka import InMemoryPublisher
 from contracts.envelope import to_record, wrap
@@ -15,10 +16,28 @@ from contracts.events import (
 )
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork
 from routing.app import subscribe
-from routing.domain.rerouting import NO_TEXT, ONLY_ADDED
+from routing.domain.decision import NO_TEXT, ONLY_ADDED
+from routing.domain.keyword_classifier import KeywordClassifier
 from routing.handlers import Router
+from routing.jurisdiction_registry import FixedJurisdictions
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)  # a Friday
+# A scripted classifier (the keyword twin over a small taxonomy), so these tests are about the
+# handlers, not about classifying: each keyword found is one vote for its subcategory, and the
+# sample jurisdiction kota-bandung sends each subcategory to the OPD named in the comment.
+WORDS = tx.parse({"categories": [
+    {"code": "pupr", "name": "PUPR", "subcategories": [{"code": "pupr.jalan-rusak", "name": "x",  # dinas-pupr
+     "keywords": ["jalan berlubang", "berlubang", "aspal", "jembatan"]}]},
+    {"code": "lingkungan", "name": "LH", "subcategories": [{"code": "lingkungan.sampah", "name": "x",  # dlh
+     "keywords": ["sampah", "tps"]}]},
+    {"code": "trantibum", "name": "T", "subcategories": [{"code": "trantibum.pkl", "name": "x",  # satpol-pp
+     "keywords": ["pkl"]}]},
+    {"code": "perhubungan", "name": "H", "subcategories": [{"code": "perhubungan.parkir-liar",  # dishub
+     "name": "x", "keywords": ["parkir liar", "angkot"]}]},
+    {"code": "adminduk", "name": "A", "subcategories": [{"code": "adminduk.ktp-el", "name": "x",  # disdukcapil
+     "keywords": ["ktp"]}]},
+    {"code": "lainnya", "name": "L", "subcategories": [{"code": "lainnya.lain-lain", "name": "x"}]},
+]})
 # Matches dinas-pupr (4 keywords), dlh (2), satpol-pp (1), dishub (1): see test_routing_rules.
 BUSY = ("Jalan berlubang",
         "Jalan berlubang dekat jembatan, aspal rusak; sampah menumpuk di TPS; PKL dan angkot ngetem.")
@@ -31,7 +50,9 @@ class Routing:
         self.uow = RoutingInMemoryUnitOfWork()
         self.consumer = EventConsumer("routing", lambda: self.uow, InMemoryPublisher(), "t.dlq",
                                       max_attempts=1, backoff_initial=0.001, backoff_max=0.001)
-        subscribe(self.consumer, Router(lambda: NOW, 0.5))
+        subscribe(self.consumer, Router(lambda: NOW, 0.5, classifier=KeywordClassifier(WORDS),
+                                                 jurisdictions=FixedJurisdictions(),
+                                                 categories=tuple(s.code for s in WORDS.subcategories())))
 
     async def feed(self, event, event_id=None):
         """Deliver `event` as a Kafka record; the last event published, if any, and the outcome."""
@@ -53,13 +74,13 @@ class Routing:
 
 def submitted(title, description, complaint_id=None):
     return ComplaintSubmittedV1(complaint_id=complaint_id or uuid.uuid4(), occurred_at=NOW,
-                                tracking_number="1000001", jurisdiction="kota-contoh",
+                                tracking_number="1000001", jurisdiction="kota-bandung",
                                 channel="web", title=title, description=description)
 
 
 def transition(model, complaint_id, **fields):
     base = dict(complaint_id=complaint_id, occurred_at=NOW, tracking_number="1000001",
-                jurisdiction="kota-contoh", action="x", from_status="x", to_status="x",
+                jurisdiction="kota-bandung", action="x", from_status="x", to_status="x",
                 actor_role="system")
     return model(**{**base, **fields})
 

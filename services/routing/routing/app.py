@@ -15,6 +15,7 @@ from contracts import events, topics
 from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingPgUnitOfWork
 from routing.config import RoutingSettings
+from routing.domain.keyword_classifier import KeywordClassifier
 from routing.handlers import Router
 from routing import jurisdictions_api
 from routing.jurisdiction_registry import JurisdictionRegistry, load_files
@@ -44,7 +45,8 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         refresh_seconds=settings.jurisdiction_refresh_seconds)
     runtime.jurisdictions = jurisdictions
     runtime.on_started.append(lambda _: jurisdictions.start())
-    subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence))
+    subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence,
+                                       classifier=KeywordClassifier(), jurisdictions=jurisdictions))
     # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).
     def topic_of(jurisdiction_id: str, opd_id: str) -> Topic:
         """The OPD's topic as its jurisdiction names it, else the derived name."""

@@ -19,27 +19,39 @@ rejecter, and rejecters are merged, never replaced.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
+from contracts import taxonomy as tx
 from contracts.events import (
-    ComplaintAssignedV1, ComplaintDisposedV1, ComplaintInformationAddedV1,
-    ComplaintRejectedNotAuthorityV1, ComplaintResumedV1, ComplaintSentToTriageV1,
-    ComplaintSubmittedV1, ComplaintTransitionV1,
+    Classified, ComplaintAssignedV1, ComplaintDisposedV1, ComplaintFoundNotOursV1,
+    ComplaintInformationAddedV1, ComplaintRejectedNotAuthorityV1, ComplaintResumedV1,
+    ComplaintSentToTriageV1, ComplaintSubmittedV1, ComplaintTransitionV1, RoutingCandidate,
 )
 from routing.adapters.decisions import RoutingUnitOfWork
 from routing.adapters.labelled_examples import LabelledExample
 from routing.domain.complaint_text import RoutedComplaint
-from routing.domain.rerouting import decide
-from routing.domain.rules import Decision
+from routing.domain.decision import (
+    Classifier, Decision, Destination, decide, excluded_categories,
+)
+from routing.domain.jurisdictions import Jurisdiction, resolve
 
 Clock = Callable[[], datetime]
+
+
+class Jurisdictions(Protocol):
+    async def current(self, jurisdiction_id: str) -> Jurisdiction | None: ...
 
 
 @dataclass(frozen=True)
 class Router:
     clock: Clock
-    min_confidence: float
+    min_confidence: float            # at or above: routing acts alone; below: triage
+    classifier: Classifier
+    jurisdictions: Jurisdictions
+    categories: tuple[str, ...] = field(
+        default_factory=lambda: tuple(s.code for s in tx.load().subcategories()))
 
     async def on_complaint_submitted(self, event: ComplaintSubmittedV1, uow: RoutingUnitOfWork) -> None:
         """Keep the text, then route. A complaint already kept was decided on before: its text
@@ -52,7 +64,8 @@ class Router:
         complaint = RoutedComplaint(
             complaint_id=event.complaint_id, tracking_number=event.tracking_number,
             jurisdiction=event.jurisdiction, language=event.language, title=event.title,
-            description=event.description)
+            description=event.description).with_view(
+                event.category, event.location, event.anonymous, event.confidential)
         await uow.complaints.keep(complaint)
         await self._route(complaint, uow, "submitted")
 
@@ -99,7 +112,8 @@ class Router:
                               at=event.occurred_at)
         await uow.decisions.record(
             event.complaint_id, event.tracking_number, event.jurisdiction,
-            Decision(event.opd_id, event.opd_name, 1.0, reason), event.occurred_at,
+            Decision("assign", 1.0, reason, opd_id=event.opd_id, opd_name=event.opd_name),
+            event.occurred_at,
             trigger=f"operator_{event.action}", decided_by=event.actor or "operator")
 
     @staticmethod
@@ -122,21 +136,57 @@ class Router:
 
     async def _route(self, complaint: RoutedComplaint, uow: RoutingUnitOfWork, trigger: str,
                      why: str | None = None, hint: str | None = None) -> None:
-        decision = decide(complaint, self.min_confidence, why=why, hint=hint)
+        jurisdiction = await self.jurisdictions.current(complaint.jurisdiction)
+        where: Callable[[str], Destination] | None = None
+        excluded: frozenset[str] = frozenset()
+        known: frozenset[str] = frozenset()
+        if jurisdiction is not None:
+            rejecters = frozenset(complaint.rejected_by)
+
+            def here(code: str) -> Destination:
+                return _destination(resolve(jurisdiction, code, complaint.location, rejecters))
+
+            def normally(code: str) -> Destination:
+                return _destination(resolve(jurisdiction, code, complaint.location))
+
+            where = here
+            excluded = excluded_categories(self.categories, normally, rejecters)
+            known = frozenset(o.id for o in jurisdiction.opds)
+        chosen = complaint.category if complaint.category in self.categories else None
+        decision = decide(complaint, self.classifier, where, self.min_confidence,
+                          excluded=excluded, why=why, hint=hint, known_opds=known, chosen=chosen)
         now = self.clock()
         await uow.decisions.record(complaint.complaint_id, complaint.tracking_number,
                                    complaint.jurisdiction, decision, now, trigger=trigger)
-        if decision.opd_id is not None:
-            await uow.outbox.record(ComplaintAssignedV1(
-                complaint_id=complaint.complaint_id, occurred_at=now,
-                tracking_number=complaint.tracking_number, jurisdiction=complaint.jurisdiction,
-                opd_id=decision.opd_id, opd_name=decision.opd_name or decision.opd_id,
-                confidence=decision.confidence, reason=decision.reason,
-                language="en" if complaint.language == "en" else "id",
-            ))
-        else:
-            await uow.outbox.record(ComplaintSentToTriageV1(
-                complaint_id=complaint.complaint_id, occurred_at=now,
-                tracking_number=complaint.tracking_number, jurisdiction=complaint.jurisdiction,
-                reason=decision.reason, suggestions=list(decision.suggestions),
-            ))
+        await uow.outbox.record(_event(complaint, decision, now))
+
+
+def _destination(found) -> Destination:
+    if found.kind == "opd":
+        return Destination(opd_id=found.opd_id, opd_name=found.opd_name)
+    if found.kind == "not_ours":
+        return Destination(not_ours=found.responsible)
+    return Destination()
+
+
+def _event(complaint: RoutedComplaint, d: Decision, now: datetime):
+    """The decision as the fact routing tells: assigned, not ours, or sent to triage."""
+    read = d.classification
+    classified = Classified(
+        category=read.subcategory, main_category=read.main_category,
+        report_type=read.report_type, urgency=read.urgency,
+        explanation=list(read.explanation)) if read is not None else None
+    common = dict(complaint_id=complaint.complaint_id, occurred_at=now,
+                  tracking_number=complaint.tracking_number, jurisdiction=complaint.jurisdiction,
+                  reason=d.reason, classified=classified)
+    if d.kind == "assign":
+        return ComplaintAssignedV1(**common, opd_id=d.opd_id, opd_name=d.opd_name or d.opd_id,
+                                   confidence=d.confidence,
+                                   language="en" if complaint.language == "en" else "id")
+    if d.kind == "not_ours":
+        return ComplaintFoundNotOursV1(**common, responsible=d.responsible, confidence=d.confidence)
+    return ComplaintSentToTriageV1(
+        **common, suggestions=list(d.suggestions), excluded_opds=list(complaint.rejected_by),
+        candidates=[RoutingCandidate(category=c.category, confidence=c.confidence,
+                                     opd_id=c.destination.opd_id, opd_name=c.destination.opd_name,
+                                     not_ours=c.destination.not_ours) for c in d.candidates])

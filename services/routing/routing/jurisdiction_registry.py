@@ -172,3 +172,17 @@ def _parse(row: StoredVersion) -> Jurisdiction | None:
                   extra={"jurisdiction": row.jurisdiction_id, "version": row.version,
                          "errors": exc.error_count()})
         return None
+
+
+class FixedJurisdictions:
+    """In-memory twin of `JurisdictionRegistry.current` for handler tests: the jurisdictions
+    given (by default the shipped samples), never changing."""
+
+    def __init__(self, jurisdictions: list[Jurisdiction] | None = None) -> None:
+        self._by_id = {j.id: j for j in (load_files() if jurisdictions is None else jurisdictions)}
+
+    async def current(self, jurisdiction_id: str) -> Jurisdiction | None:
+        return self._by_id.get(jurisdiction_id)
+
+    def cached(self, jurisdiction_id: str) -> Jurisdiction | None:
+        return self._by_id.get(jurisdiction_id)

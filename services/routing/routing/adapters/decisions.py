@@ -26,7 +26,7 @@ from routing.adapters.labelled_examples import (
 from routing.adapters.routed_complaints import (
     InMemoryRoutedComplaints, PgRoutedComplaints, RoutedComplaints,
 )
-from routing.domain.rules import Decision
+from routing.domain.decision import Decision
 
 
 @dataclass(frozen=True)
