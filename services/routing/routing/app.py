@@ -15,9 +15,9 @@ from contracts import events, topics
 from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingPgUnitOfWork
 from routing.config import RoutingSettings
-from routing.domain.keyword_classifier import KeywordClassifier
+from routing.adapters.model_file import load_model
 from routing.handlers import Router
-from routing import jurisdictions_api
+from routing import classify_api, jurisdictions_api
 from routing.jurisdiction_registry import JurisdictionRegistry, load_files
 from routing.opd_feed import OpdFeed, subscribe as subscribe_opd_feed
 
@@ -45,8 +45,9 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         refresh_seconds=settings.jurisdiction_refresh_seconds)
     runtime.jurisdictions = jurisdictions
     runtime.on_started.append(lambda _: jurisdictions.start())
+    classifier = load_model(settings.model_path)
     subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence,
-                                       classifier=KeywordClassifier(), jurisdictions=jurisdictions))
+                                       classifier=classifier, jurisdictions=jurisdictions))
     # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).
     def topic_of(jurisdiction_id: str, opd_id: str) -> Topic:
         """The OPD's topic as its jurisdiction names it, else the derived name."""
@@ -65,9 +66,11 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         await feed.create_topics((jurisdiction.id, o.id) for o in jurisdiction.opds)
 
     jurisdictions.on_change(create_opd_topics)
-    app = build_app(runtime, routers=[jurisdictions_api.router], title="LAPOR routing",
+    app = build_app(runtime, routers=[jurisdictions_api.router, classify_api.router], title="LAPOR routing",
                     version="1.0.0")
     app.state.jurisdictions = jurisdictions
+    app.state.classifier = classifier
+    app.state.min_confidence = settings.min_confidence
     app.state.staff_tokens = settings.staff_verifier()
     problems.install(app)
     return app

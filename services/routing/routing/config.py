@@ -1,5 +1,7 @@
 """routing's settings, from the environment."""
 
+from pathlib import Path
+
 from pydantic import Field
 
 from backbone.settings import ServiceSettings
@@ -9,8 +11,14 @@ from backbone.staff_auth import StaffAuthSettings
 class RoutingSettings(ServiceSettings, StaffAuthSettings):
     service_name: str = "routing"
     http_port: int = 8001
-    min_confidence: float = Field(default=0.5, ge=0, le=1,
-                                  description="Below this, a complaint goes to human triage")
+    min_confidence: float = Field(
+        default=0.7, ge=0, le=1,
+        description="At or above this calibrated confidence routing acts alone; below, an "
+                    "operator decides in triage (`make eval` recommends one: 0.70 gives 0.95 "
+                    "precision on the held-out split)")
+    model_path: Path | None = Field(
+        default=None, description="The classifier built by `make model`; unset: the one in the "
+                                  "package (routing/model/classifier.joblib)")
     jurisdictions_dir: str | None = Field(
         default=None, description="Folder of the jurisdictions' YAML files; unset: the samples "
                                   "shipped in the package (routing/jurisdictions)")
