@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-MODEL  := services/routing/routing/model/classifier.joblib
+MODEL  := services/routing/routing/model/text_model.joblib
 MODEL_SOURCES := $(wildcard services/routing/data/corpus/*.jsonl) services/routing/routing/train.py \
                  services/routing/routing/domain/text_model.py services/routing/routing/domain/informal.py
 

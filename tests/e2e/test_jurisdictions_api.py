@@ -101,3 +101,22 @@ def test_only_operators_of_the_jurisdiction_may_change_or_read_its_history(platf
     assert routing.put(url, json=body, headers=makassar_operator).status_code == 403
     assert routing.get(f"{url}/versions/1", headers=makassar_operator).status_code == 403
     assert routing.get(url).json()["version"] == 1     # nothing changed
+
+
+def test_classify_reads_a_text_and_says_where_it_goes_and_how_sure(routing):
+    answer = routing.post("/v1/classify", json={
+        "title": "jln rusak parah", "jurisdiction": "kota-bandung",
+        "description": "Mhn diperbaiki, jln berlubang besar dpn SDN 3 sdh 2 minggu, bahaya bgt"})
+    assert answer.status_code == 200, answer.text
+    read = answer.json()
+    assert read["main_category"]["code"] == "pupr" and read["subcategory"]["code"] == "pupr.jalan-rusak"
+    assert read["opd"]["opd_id"] == "dinas-pupr" and read["decision"] == "auto"
+    assert read["report_type"] == "pengaduan" and read["urgency"] in ("sedang", "tinggi")
+    assert len(read["alternatives"]) <= 3 and read["explanation"]
+    unsure = routing.post("/v1/classify", json={"title": "Mohon ditindaklanjuti",
+                                                 "description": "Sudah lama dibiarkan begitu saja."})
+    assert unsure.json()["decision"] == "triage" and unsure.json()["opd"] is None
+    unknown = routing.post("/v1/classify", json={"title": "x", "description": "y",
+                                                 "jurisdiction": "kota-atlantis"})
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert routing.post("/v1/classify", json={"title": ""}).status_code == 422

@@ -18,7 +18,7 @@ class RoutingSettings(ServiceSettings, StaffAuthSettings):
                     "precision on the held-out split)")
     model_path: Path | None = Field(
         default=None, description="The classifier built by `make model`; unset: the one in the "
-                                  "package (routing/model/classifier.joblib)")
+                                  "package (routing/model/text_model.joblib)")
     jurisdictions_dir: str | None = Field(
         default=None, description="Folder of the jurisdictions' YAML files; unset: the samples "
                                   "shipped in the package (routing/jurisdictions)")

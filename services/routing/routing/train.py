@@ -26,7 +26,7 @@ from routing.domain.text_model import Example, TextModel
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "data" / "corpus"
-MODEL = Path(__file__).resolve().parent / "model" / "classifier.joblib"
+MODEL = Path(__file__).resolve().parent / "model" / "text_model.joblib"
 MIN_MACRO_F1 = 0.80
 TARGET_PRECISION = 0.95
 

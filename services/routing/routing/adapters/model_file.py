@@ -9,7 +9,7 @@ import joblib
 
 from routing.domain.text_model import TextModel
 
-PACKAGED = Path(__file__).resolve().parents[1] / "model" / "classifier.joblib"
+PACKAGED = Path(__file__).resolve().parents[1] / "model" / "text_model.joblib"
 
 
 class ModelMissing(RuntimeError):
