@@ -22,29 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Literal
 
+from routing.domain.classification import Classification, Classifier
 from routing.domain.complaint_text import RoutedComplaint
 
 NO_TEXT = ("routing never received this complaint's text (submitted before routing kept texts):"
            " an operator must route it")
 ONLY_ADDED = ("routing has only the information added later, not the complaint's own text:"
               " an operator must route it")
-
-
-class Classification(Protocol):
-    main_category: str
-    subcategory: str
-    report_type: str
-    urgency: str
-    confidence: float
-    alternatives: tuple[tuple[str, float], ...]
-    explanation: tuple[str, ...]
-
-
-class Classifier(Protocol):
-    def classify(self, title: str, description: str,
-                 exclude_subcategories: frozenset[str] = frozenset()) -> Classification: ...
 
 
 @dataclass(frozen=True)

@@ -10,26 +10,15 @@ runner-up (alone: 1; tied: 0), so only a clear keyword winner is routed without 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from contracts import taxonomy as tx
-from routing.domain.rules import normalise
+from routing.domain.classification import Classification
+from routing.domain.informal import normalise
 
 _QUESTION = re.compile(r"\?|\b(bagaimana|gimana|bgmn|apakah|kapan|berapa|syarat|caranya|cara)\b")
 _SUGGESTION = re.compile(r"\b(usul|usulan|saran|sebaiknya|mohon dibangun|mohon ditambah|harap dibuat)\b")
 _URGENT = re.compile(r"\b(darurat|bahaya|berbahaya|korban|kebakaran|terbakar|banjir|longsor|"
                      r"tenggelam|meninggal|hilang|putus|roboh|ambruk|segera)\b")
-
-
-@dataclass(frozen=True)
-class KeywordClassification:
-    main_category: str
-    subcategory: str
-    report_type: str
-    urgency: str
-    confidence: float
-    alternatives: tuple[tuple[str, float], ...]
-    explanation: tuple[str, ...]
 
 
 def report_type_of(text: str) -> str:
@@ -56,8 +45,8 @@ class KeywordClassifier:
         self._fallback = fallback if fallback in self._keywords else codes[-1]
 
     def classify(self, title: str, description: str,
-                 exclude_subcategories: frozenset[str] = frozenset()) -> KeywordClassification:
-        text = normalise(f"{title} {title} {description}")
+                 exclude_subcategories: frozenset[str] = frozenset()) -> Classification:
+        text = f" {normalise(f'{title} {title} {description}')} "
         hits = {code: [k for k in words if k and f" {k} " in text]
                 for code, words in self._keywords.items() if code not in exclude_subcategories}
         scored = sorted(((len(h), code) for code, h in hits.items() if h), key=lambda x: (-x[0], x[1]))
@@ -71,7 +60,7 @@ class KeywordClassifier:
         # Sure by the winner's margin: alone it is sure, tied it is not at all.
         margin = ((scored[0][0] - (scored[1][0] if len(scored) > 1 else 0)) / scored[0][0]
                   if scored else 0.0)
-        return KeywordClassification(
+        return Classification(
             main_category=best.split(".", 1)[0], subcategory=best,
             report_type=report_type_of(raw), urgency=urgency_of(raw),
             confidence=round(margin, 3), alternatives=alternatives,

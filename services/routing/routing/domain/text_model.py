@@ -21,18 +21,8 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from routing.domain.classification import Classification
 from routing.domain.informal import normalise, stems
-
-
-@dataclass(frozen=True)
-class Classification:
-    main_category: str
-    subcategory: str
-    report_type: str
-    urgency: str
-    confidence: float
-    alternatives: tuple[tuple[str, float], ...]
-    explanation: tuple[str, ...]
 
 
 @dataclass(frozen=True)
