@@ -7,6 +7,8 @@ import uuid
 import httpx
 import pytest
 
+from devstack.stack import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -120,3 +122,30 @@ def test_classify_reads_a_text_and_says_where_it_goes_and_how_sure(routing):
                                                  "jurisdiction": "kota-atlantis"})
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
     assert routing.post("/v1/classify", json={"title": ""}).status_code == 422
+
+
+def test_a_rule_changed_through_the_api_routes_the_next_complaint_without_a_restart(platform, routing):
+    """A Bandung operator gives street lighting to the kecamatan office of Coblong; the next
+    complaint about a dead street light there goes to it, no restart in between."""
+    operator = bearer(platform.staff_token("operator", subject="op-pju"))
+    before = routing.get("/v1/jurisdictions/kota-bandung").json()
+    config = copy.deepcopy({k: v for k, v in before.items() if k != "version"})
+    config["rules"].insert(0, {"category": "perhubungan.pju", "kecamatan": "Coblong",
+                               "opd": "kecamatan-coblong"})
+    changed = routing.put("/v1/jurisdictions/kota-bandung", headers=operator, json={
+        "config": config, "reason": "PJU di Coblong ditangani kecamatan",
+        "based_on_version": before["version"]})
+    assert changed.status_code == 200, changed.text
+    with httpx.Client(base_url=platform.service_url("intake"), timeout=10) as api:
+        receipt = api.post("/v1/complaints", json={
+            "title": "Lampu jalan mati", "location": {"kecamatan": "Coblong"},
+            "description": "Lampu PJU di jalan Dago mati sudah seminggu, gelap dan rawan begal."})
+        assert receipt.status_code == 201, receipt.text
+        citizen = {"Authorization": f"Bearer {receipt.json()['access_token']}"}
+        tn = receipt.json()["tracking_number"]
+
+        def routed():
+            view = api.get(f"/v1/complaints/{tn}", headers=citizen).json()
+            return view if view["status"] != "submitted" else None
+        view = wait_until(routed, 60, "routed")
+    assert view["status"] == "disposed" and view["assigned_opd"]["id"] == "kecamatan-coblong"
