@@ -12,9 +12,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-MODEL  := services/routing/routing/model/text_model.joblib
-MODEL_SOURCES := $(wildcard services/routing/data/corpus/*.jsonl) services/routing/routing/train.py \
-                 services/routing/routing/domain/text_model.py services/routing/routing/domain/informal.py
+MODEL  := services/routing/routing/model/classifier.joblib
+MODEL_SOURCES := $(wildcard services/routing/data/corpus/*.jsonl) $(wildcard services/routing/routing/training/*.py) \
+                 $(wildcard services/routing/routing/domain/classifier.py services/routing/routing/domain/normalise.py \
+                            services/routing/routing/domain/lexicon.py)
 
 .PHONY: run stop status demo token test test-unit test-integration test-e2e bench lock clean model eval
 
@@ -26,12 +27,12 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 $(MODEL): $(STAMP) $(MODEL_SOURCES)
-	$(PY) -m routing.train build
+	$(PY) -m routing.training.build
 
 model: $(MODEL)
 
-eval: $(STAMP)
-	$(PY) -m routing.train eval
+eval: $(MODEL)
+	$(PY) -m routing.training.evaluate
 
 run: $(STAMP) $(MODEL)
 	$(PY) -m devstack up
@@ -49,7 +50,7 @@ token: $(STAMP)
 	@$(PY) -m devstack token --role "$(ROLE)" $(if $(OPD),--opd "$(OPD)") $(if $(TTL),--ttl="$(TTL)")
 
 test: $(STAMP) $(MODEL)
-	$(PY) -m routing.train eval
+	$(PY) -m routing.training.evaluate
 	$(PY) -m pytest tests -p no:cacheprovider
 
 test-unit: $(STAMP)

@@ -12,6 +12,9 @@ under var/bench-<id>/) is started as `make run` would, then:
   3. paced        --rate complaints/s offered for --duration s, open loop: submit->e-mail latency
   4. limits       pgbench and Kafka's ProducerPerformance on the same server and broker
                   (--skip-limits leaves them out)
+  5. classifier   routing's classifier in process after the stack stopped: classifications/s
+                  and p99 latency per complaint on the held-out texts (bench/classify.py;
+                  --classify-rounds 0 skips)
 
 then prints memory, the services' warnings, a summary with the ratios, and writes everything to
 var/bench-results/<UTC time>.json. The stack is stopped and its folder removed at the end
@@ -30,6 +33,7 @@ import uuid
 from pathlib import Path
 
 from bench import limits, open311, phases, report, service_logs
+from bench import classify as bench_classify
 from bench.footprint import Footprint
 from bench.mailwatch import MailWatch
 from bench.procs import CpuMeter, platform_processes, rss_mib
@@ -57,6 +61,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--drain-timeout", type=float, default=600,
                    help="stop waiting for a phase's e-mails after this many seconds in total")
     p.add_argument("--keep", action="store_true", help="keep var/bench-<id>/ (logs, data) afterwards")
+    p.add_argument("--classify-rounds", type=int, default=3,
+                   help="rounds over the held-out texts for the in-process classifier bench; 0 skips")
     return p.parse_args()
 
 
@@ -87,6 +93,12 @@ def main() -> None:
         stack.down()
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
+    if args.classify_rounds:
+        try:   # in process, after the platform stopped: it has both cores to itself
+            results["classifier"] = bench_classify.run(report.say, args.classify_rounds)
+        except Exception as exc:  # a missing model must not lose the platform's numbers
+            results["classifier"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            report.say(f"classifier bench failed: {results['classifier']['error']}")
     results["ratios"] = report.ratios(results)
     report.print_summary(results)
     report.say(f"\nresults: {report.write_json(results, RESULTS).relative_to(REPO_ROOT)}")

@@ -91,7 +91,7 @@ def test_an_unknown_jurisdiction_goes_to_triage_saying_so():
 
 
 def test_the_keyword_twin_is_unsure_of_a_tie_and_sure_of_a_clear_winner():
-    tie = CLASSIFIER.classify("Laporan", "tps dan ktp")
+    tie = CLASSIFIER.classify("Laporan", "tps dan pasar")
     clear = CLASSIFIER.classify("Sampah", "sampah di tps menumpuk")
     assert tie.confidence == 0.0 and clear.confidence == 1.0
     assert CLASSIFIER.classify("Mohon info", "Bagaimana cara mengurus KTP?").report_type == "permintaan_informasi"

@@ -15,7 +15,7 @@ from contracts import events, topics
 from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingPgUnitOfWork
 from routing.config import RoutingSettings
-from routing.adapters.model_file import load_model
+from routing.domain.classifier import default_model_path, load_classifier
 from routing.handlers import Router
 from routing import classify_api, jurisdictions_api
 from routing.jurisdiction_registry import JurisdictionRegistry, load_files
@@ -45,7 +45,7 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         refresh_seconds=settings.jurisdiction_refresh_seconds)
     runtime.jurisdictions = jurisdictions
     runtime.on_started.append(lambda _: jurisdictions.start())
-    classifier = load_model(settings.model_path)
+    classifier = load_classifier(settings.model_path or default_model_path())
     subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence,
                                        classifier=classifier, jurisdictions=jurisdictions))
     # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).

@@ -13,7 +13,7 @@ import re
 
 from contracts import taxonomy as tx
 from routing.domain.classification import Classification
-from routing.domain.informal import normalise
+from routing.domain.normalise import normalise
 
 _QUESTION = re.compile(r"\?|\b(bagaimana|gimana|bgmn|apakah|kapan|berapa|syarat|caranya|cara)\b")
 _SUGGESTION = re.compile(r"\b(usul|usulan|saran|sebaiknya|mohon dibangun|mohon ditambah|harap dibuat)\b")
