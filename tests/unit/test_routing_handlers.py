@@ -273,3 +273,21 @@ async def test_people_teach_routing_operator_disposals_and_rejections_become_lab
     never_seen = uuid.uuid4()
     await routing.feed(disposed(never_seen, "operator"))
     assert len(await routing.uow.examples.since(NOW)) == 3, "no text, nothing learnt"
+
+
+async def test_a_new_complaint_is_compared_for_duplicates_with_what_the_classifier_read():
+    told = []
+
+    async def duplicates(event, uow, category):
+        told.append((event.complaint_id, category))
+
+    routing = Routing()
+    routing.consumer = EventConsumer("routing", lambda: routing.uow, InMemoryPublisher(), "t.dlq",
+                                     max_attempts=1, backoff_initial=0.001, backoff_max=0.001)
+    subscribe(routing.consumer, Router(lambda: NOW, 0.5, classifier=KeywordClassifier(WORDS),
+                                       jurisdictions=FixedJurisdictions(), duplicates=duplicates,
+                                       categories=tuple(s.code for s in WORDS.subcategories())))
+    event = submitted("Sampah menumpuk", "Sampah tidak diangkut seminggu di TPS.")
+    await routing.publish(event)
+    await routing.feed(event)     # seen again under a new id: not compared twice
+    assert told == [(event.complaint_id, "lingkungan.sampah")]

@@ -152,3 +152,20 @@ class StaffAuthSettings(BaseSettings):
             algorithms=tuple(a.strip() for a in self.jwt_algorithms.split(",") if a.strip()),
             role_claim=self.jwt_role_claim, opd_claim=self.jwt_opd_claim,
             jurisdiction_claim=self.jwt_jurisdiction_claim, leeway_seconds=self.jwt_leeway_seconds))
+
+
+async def staff_caller(request) -> StaffIdentity:
+    """The verified staff member behind `Authorization: Bearer <JWT>` (a service keeps its
+    verifier on `app.state.staff_tokens`); a missing or bad token is a 401 with a challenge."""
+    from fastapi import HTTPException
+
+    header = request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 8192:
+        raise HTTPException(401, "Send 'Authorization: Bearer <staff token>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return await request.app.state.staff_tokens.verify(token.strip())
+    except InvalidStaffToken as exc:
+        raise HTTPException(401, str(exc), headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'}) from None

@@ -153,6 +153,32 @@ class ComplaintFoundNotOursV1(Event):
     classified: Classified | None = None
 
 
+class DuplicateCandidate(BaseModel):
+    """An earlier complaint that may report the same problem: how alike the texts are
+    (estimated Jaccard of their shingles, 0..1) and, when both are located, how far apart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: UUID
+    tracking_number: str
+    similarity: float = Field(ge=0, le=1)
+    distance_m: float | None = Field(default=None, ge=0)
+    submitted_at: datetime
+
+
+class DuplicateCandidatesFoundV1(Event):
+    """Routing found earlier complaints that may report the same problem as this one (similar
+    text, same category, same place, within the time window). A proposal for operators, who
+    merge (intake's `merge`) or dismiss; nothing changes the complaint by itself. No personal
+    data: ids, tracking numbers and scores only."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "DuplicateCandidatesFound.v1"
+
+    tracking_number: str
+    jurisdiction: str
+    candidates: list[DuplicateCandidate] = Field(min_length=1)
+
+
 ActorRole = Literal["citizen", "opd", "operator", "system"]
 ArchiveReason = Literal["unclear", "too_general", "not_public_service", "spam", "duplicate"]
 
@@ -608,6 +634,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CitizenContactProvidedV2,
         ComplaintAssignedV1,
         ComplaintSentToTriageV1, ComplaintFoundNotOursV1,
+        DuplicateCandidatesFoundV1,
         SlaClockStartedV1,
         NotificationSentV1,
         *LIFECYCLE_EVENTS,
@@ -626,6 +653,7 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     ComplaintAssignedV1: topics.ROUTING_EVENTS,
     ComplaintSentToTriageV1: topics.ROUTING_EVENTS,
     ComplaintFoundNotOursV1: topics.ROUTING_EVENTS,
+    DuplicateCandidatesFoundV1: topics.ROUTING_EVENTS,
     SlaClockStartedV1: topics.SLA_EVENTS,
     NotificationSentV1: topics.NOTIFY_EVENTS,
     **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 
 from backbone import problems
 from backbone.consumer import EventConsumer
 from backbone.kafka import TopicCreator
+from backbone.retention import Retention
 from backbone.runtime import Runtime, build_app
 from contracts import events, topics
 from contracts.topics import Topic, opd_topic
@@ -18,6 +19,7 @@ from routing.config import RoutingSettings
 from routing.domain.classifier import default_model_path, load_classifier
 from routing.handlers import Router
 from routing import classify_api, jurisdictions_api
+from routing import duplicates_api, duplicate_handlers
 from routing.jurisdiction_registry import JurisdictionRegistry, load_files
 from routing.opd_feed import OpdFeed, subscribe as subscribe_opd_feed
 
@@ -36,6 +38,10 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         settings, migrations="routing",
         consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
         uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix, s.schema_name),
+        # Duplicate detection needs signatures for its time window only (a day's margin).
+        retention=[Retention(table, "submitted_at",
+                             timedelta(days=settings.duplicate_window_days + 1))
+                   for table in ("duplicate_bands", "duplicate_signatures")],
     )
     # Jurisdictions: the files (checked now, so a broken one stops the start), versioned in
     # PostgreSQL at start, cached; `await jurisdictions.current(id)` (jurisdiction_registry.py).
@@ -46,8 +52,13 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
     runtime.jurisdictions = jurisdictions
     runtime.on_started.append(lambda _: jurisdictions.start())
     classifier = load_classifier(settings.model_path or default_model_path())
-    subscribe(runtime.consumer, Router(lambda: datetime.now(timezone.utc), settings.min_confidence,
-                                       classifier=classifier, jurisdictions=jurisdictions))
+    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+
+    async def find_duplicates(event, uow, category: str | None) -> None:
+        await duplicate_handlers.detect_duplicates(event, uow, settings, clock, category=category)
+
+    subscribe(runtime.consumer, Router(clock, settings.min_confidence, classifier=classifier,
+                                       jurisdictions=jurisdictions, duplicates=find_duplicates))
     # Per-OPD feeds: after routing's own handlers, on the same events (routing/opd_feed.py).
     def topic_of(jurisdiction_id: str, opd_id: str) -> Topic:
         """The OPD's topic as its jurisdiction names it, else the derived name."""
@@ -59,6 +70,8 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
     feed = OpdFeed(TopicCreator(settings.kafka_bootstrap_servers, settings.topic_prefix,
                                 settings.topic_replication_factor), topic_of=topic_of)
     subscribe_opd_feed(runtime.consumer, feed)
+    # A merge settles a duplicate pair (new complaints are compared by the Router, above).
+    duplicate_handlers.subscribe(runtime.consumer)
 
     async def create_opd_topics(jurisdiction) -> None:
         """Each configured OPD's topic exists before its first record: at start, and when a
@@ -66,7 +79,8 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
         await feed.create_topics((jurisdiction.id, o.id) for o in jurisdiction.opds)
 
     jurisdictions.on_change(create_opd_topics)
-    app = build_app(runtime, routers=[jurisdictions_api.router, classify_api.router], title="LAPOR routing",
+    app = build_app(runtime, routers=[jurisdictions_api.router, classify_api.router,
+                                         duplicates_api.router], title="LAPOR routing",
                     version="1.0.0")
     app.state.jurisdictions = jurisdictions
     app.state.classifier = classifier

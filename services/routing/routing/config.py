@@ -25,3 +25,16 @@ class RoutingSettings(ServiceSettings, StaffAuthSettings):
     jurisdiction_refresh_seconds: float = Field(
         default=5, gt=0, description="How often a replica checks for jurisdiction changes made "
                                      "through another replica")
+    # Duplicate candidates (routing/domain/duplicates.py).
+    duplicate_jaccard: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Estimated Jaccard similarity of the texts at or above which two complaints "
+                    "of the same category and place are duplicate candidates; 0.15 more is "
+                    "needed when a category is unknown, and again when the place cannot be "
+                    "compared")
+    duplicate_radius_m: float = Field(
+        default=300, gt=0, description="Two located complaints at most this far apart are at "
+                                       "the same place")
+    duplicate_window_days: float = Field(
+        default=7, gt=0, description="Complaints submitted at most this many days apart are "
+                                     "compared; older signatures are purged")

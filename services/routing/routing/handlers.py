@@ -18,7 +18,7 @@ rejecter, and rejecters are merged, never replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -52,6 +52,10 @@ class Router:
     jurisdictions: Jurisdictions
     categories: tuple[str, ...] = field(
         default_factory=lambda: tuple(s.code for s in tx.load().subcategories()))
+    # Told of each new complaint with what the classifier read (duplicate detection), in the
+    # same transaction.
+    duplicates: Callable[[ComplaintSubmittedV1, RoutingUnitOfWork, str | None],
+                         Awaitable[None]] | None = None
 
     async def on_complaint_submitted(self, event: ComplaintSubmittedV1, uow: RoutingUnitOfWork) -> None:
         """Keep the text, then route. A complaint already kept was decided on before: its text
@@ -67,7 +71,10 @@ class Router:
             description=event.description).with_view(
                 event.category, event.location, event.anonymous, event.confidential)
         await uow.complaints.keep(complaint)
-        await self._route(complaint, uow, "submitted")
+        decision = await self._route(complaint, uow, "submitted")
+        if self.duplicates is not None:
+            read = decision.classification
+            await self.duplicates(event, uow, read.subcategory if read is not None else None)
 
     async def on_rejected(self, event: ComplaintRejectedNotAuthorityV1, uow: RoutingUnitOfWork) -> None:
         """"Bukan wewenang": route again without any OPD that has rejected it (the event's list
@@ -135,7 +142,7 @@ class Router:
             event.complaint_id, event.tracking_number, event.jurisdiction)
 
     async def _route(self, complaint: RoutedComplaint, uow: RoutingUnitOfWork, trigger: str,
-                     why: str | None = None, hint: str | None = None) -> None:
+                     why: str | None = None, hint: str | None = None) -> Decision:
         jurisdiction = await self.jurisdictions.current(complaint.jurisdiction)
         where: Callable[[str], Destination] | None = None
         excluded: frozenset[str] = frozenset()
@@ -159,6 +166,7 @@ class Router:
         await uow.decisions.record(complaint.complaint_id, complaint.tracking_number,
                                    complaint.jurisdiction, decision, now, trigger=trigger)
         await uow.outbox.record(_event(complaint, decision, now))
+        return decision
 
 
 def _destination(found) -> Destination:

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from backbone.staff_auth import InvalidStaffToken, StaffIdentity
+from backbone.staff_auth import StaffIdentity, staff_caller
 from contracts.lifecycle import Role
 from routing.adapters.jurisdictions import StaleVersion, StoredVersion
 from routing.domain.jurisdictions import Jurisdiction
@@ -64,16 +64,7 @@ def registry(request: Request) -> JurisdictionRegistry:
 
 
 async def operator(request: Request) -> StaffIdentity:
-    header = request.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip() or len(token) > 8192:
-        raise HTTPException(401, "Send 'Authorization: Bearer <staff token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
-    try:
-        who = await request.app.state.staff_tokens.verify(token.strip())
-    except InvalidStaffToken as exc:
-        raise HTTPException(401, str(exc), headers={
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'}) from None
+    who = await staff_caller(request)
     if who.role is not Role.OPERATOR:
         raise HTTPException(403, "Only operators manage jurisdictions")
     return who

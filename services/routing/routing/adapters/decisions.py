@@ -17,6 +17,7 @@ from typing import Protocol
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
+from routing.adapters.duplicates import DuplicateStore, InMemoryDuplicateStore, PgDuplicateStore
 from routing.adapters.jurisdictions import (
     InMemoryJurisdictionStore, JurisdictionStore, PgJurisdictionStore,
 )
@@ -103,6 +104,7 @@ class RoutingUnitOfWork(UnitOfWork, Protocol):
     complaints: RoutedComplaints
     examples: LabelledExamples
     jurisdictions: JurisdictionStore
+    duplicates: DuplicateStore
 
 
 class RoutingPgUnitOfWork(PgUnitOfWork):
@@ -111,6 +113,7 @@ class RoutingPgUnitOfWork(PgUnitOfWork):
         self.complaints = PgRoutedComplaints(conn)
         self.examples = PgLabelledExamples(conn)
         self.jurisdictions = PgJurisdictionStore(conn)
+        self.duplicates = PgDuplicateStore(conn)
 
 
 class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
@@ -120,7 +123,8 @@ class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
         self.complaints = InMemoryRoutedComplaints()
         self.examples = InMemoryLabelledExamples()
         self.jurisdictions = InMemoryJurisdictionStore()
+        self.duplicates = InMemoryDuplicateStore()
 
     def parts(self) -> tuple[Transactional, ...]:
         return (*super().parts(), self.decisions, self.complaints, self.examples,
-                self.jurisdictions)
+                self.jurisdictions, self.duplicates)

@@ -1,0 +1,273 @@
+"""Duplicate candidates' storage (tables `duplicate_signatures`, `duplicate_bands`,
+`duplicate_candidates`, migration 0005), on PostgreSQL and in memory.
+
+Recent complaints are found by their LSH band keys (`domain.duplicates.band_keys`): one indexed
+query for all 32 keys of a new complaint, limited to its jurisdiction and the time window, so
+the work per complaint does not grow with the number of complaints kept. The pairs found are
+the operators' list; an operator dismisses one here, or merges the complaints through intake
+(routing then hears `ComplaintMerged` and marks the pair merged).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal, Protocol
+
+import asyncpg
+
+from backbone.uow import StagedMap
+from routing.domain.duplicates import Fingerprint
+
+Status = Literal["open", "merged", "dismissed"]
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """An earlier complaint as kept for comparison."""
+
+    complaint_id: uuid.UUID
+    tracking_number: str
+    jurisdiction: str
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A complaint and an earlier one it may duplicate; `id` is None until stored."""
+
+    jurisdiction: str
+    complaint_id: uuid.UUID
+    tracking_number: str
+    candidate_id: uuid.UUID
+    candidate_tracking_number: str
+    candidate_submitted_at: datetime
+    similarity: float
+    distance_m: float | None
+    found_at: datetime
+    status: Status = "open"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    id: int | None = None
+
+
+class NotOpen(Exception):
+    """The pair was already merged or dismissed."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the pair is already {status}")
+        self.status = status
+
+
+class DuplicateStore(Protocol):
+    async def is_indexed(self, complaint_id: uuid.UUID) -> bool: ...
+
+    async def index(self, item: Indexed) -> None:
+        """Keep `item` for later comparisons (its signature and band keys)."""
+
+    async def sharing_a_band(self, jurisdiction: str, band_keys: list[int], since: datetime,
+                             exclude: uuid.UUID) -> list[Indexed]:
+        """Complaints of `jurisdiction` submitted at or after `since` with any of the keys."""
+
+    async def add(self, pairs: list[Pair]) -> list[Pair]:
+        """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
+
+    async def get(self, pair_id: int) -> Pair | None: ...
+
+    async def listing(self, jurisdiction: str | None, status: Status | None, limit: int,
+                      offset: int) -> tuple[list[Pair], int]:
+        """Newest first, and how many match in all."""
+
+    async def of_complaint(self, tracking_number: str) -> list[Pair]:
+        """Every pair the complaint is in, on either side, newest first."""
+
+    async def decide(self, pair_id: int, status: Status, by: str, at: datetime) -> Pair | None:
+        """An open pair becomes `status`; None when there is no such pair, NotOpen when it is
+        decided already."""
+
+    async def merged(self, complaint_id: uuid.UUID, into_id: uuid.UUID, by: str,
+                     at: datetime) -> int:
+        """Open pairs of these two complaints (either way round) become merged; how many."""
+
+
+_PAIR_COLUMNS = ("id, jurisdiction, complaint_id, tracking_number, candidate_id,"
+                 " candidate_tracking_number, candidate_submitted_at, similarity, distance_m,"
+                 " found_at, status, decided_by, decided_at")
+
+
+def _pair(r: asyncpg.Record) -> Pair:
+    return Pair(r["jurisdiction"], r["complaint_id"], r["tracking_number"], r["candidate_id"],
+                r["candidate_tracking_number"], r["candidate_submitted_at"],
+                round(r["similarity"], 3),
+                None if r["distance_m"] is None else round(r["distance_m"], 1), r["found_at"],
+                r["status"], r["decided_by"], r["decided_at"], r["id"])
+
+
+class PgDuplicateStore:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def is_indexed(self, complaint_id: uuid.UUID) -> bool:
+        return await self._conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM duplicate_signatures WHERE complaint_id = $1)",
+            complaint_id)
+
+    async def index(self, item: Indexed) -> None:
+        fp = item.fingerprint
+        inserted = await self._conn.fetchval(
+            "INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
+            " submitted_at, category, lat, lon, kecamatan, signature)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
+            " RETURNING 1",
+            item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
+            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature))
+        if inserted:
+            await self._conn.execute(
+                "INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id, submitted_at)"
+                " SELECT $1, k, $2, $3 FROM unnest($4::bigint[]) AS k ON CONFLICT DO NOTHING",
+                item.jurisdiction, item.complaint_id, fp.submitted_at, fp.bands())
+
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude) -> list[Indexed]:
+        rows = await self._conn.fetch(
+            "SELECT s.* FROM duplicate_signatures s WHERE s.complaint_id IN ("
+            " SELECT b.complaint_id FROM duplicate_bands b WHERE b.jurisdiction = $1"
+            " AND b.band_key = ANY($2::bigint[]) AND b.submitted_at >= $3)"
+            " AND s.complaint_id <> $4 ORDER BY s.submitted_at",
+            jurisdiction, band_keys, since, exclude)
+        return [Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
+            tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
+            r["kecamatan"])) for r in rows]
+
+    async def add(self, pairs: list[Pair]) -> list[Pair]:
+        stored = []
+        for p in pairs:
+            row = await self._conn.fetchrow(
+                "INSERT INTO duplicate_candidates (jurisdiction, complaint_id, tracking_number,"
+                " candidate_id, candidate_tracking_number, candidate_submitted_at, similarity,"
+                " distance_m, found_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                f" ON CONFLICT (complaint_id, candidate_id) DO NOTHING RETURNING {_PAIR_COLUMNS}",
+                p.jurisdiction, p.complaint_id, p.tracking_number, p.candidate_id,
+                p.candidate_tracking_number, p.candidate_submitted_at, p.similarity, p.distance_m,
+                p.found_at)
+            if row is not None:
+                stored.append(_pair(row))
+        return stored
+
+    async def get(self, pair_id: int) -> Pair | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_PAIR_COLUMNS} FROM duplicate_candidates WHERE id = $1", pair_id)
+        return None if row is None else _pair(row)
+
+    async def listing(self, jurisdiction, status, limit, offset) -> tuple[list[Pair], int]:
+        where = "($1::text IS NULL OR jurisdiction = $1) AND ($2::text IS NULL OR status = $2)"
+        total = await self._conn.fetchval(
+            f"SELECT count(*) FROM duplicate_candidates WHERE {where}", jurisdiction, status)
+        rows = await self._conn.fetch(
+            f"SELECT {_PAIR_COLUMNS} FROM duplicate_candidates WHERE {where}"
+            " ORDER BY found_at DESC, id DESC LIMIT $3 OFFSET $4",
+            jurisdiction, status, limit, offset)
+        return [_pair(r) for r in rows], total
+
+    async def of_complaint(self, tracking_number: str) -> list[Pair]:
+        rows = await self._conn.fetch(
+            f"SELECT {_PAIR_COLUMNS} FROM duplicate_candidates WHERE tracking_number = $1"
+            " OR candidate_tracking_number = $1 ORDER BY found_at DESC, id DESC", tracking_number)
+        return [_pair(r) for r in rows]
+
+    async def decide(self, pair_id, status, by, at) -> Pair | None:
+        row = await self._conn.fetchrow(
+            f"UPDATE duplicate_candidates SET status = $2, decided_by = $3, decided_at = $4"
+            f" WHERE id = $1 AND status = 'open' RETURNING {_PAIR_COLUMNS}", pair_id, status, by, at)
+        if row is not None:
+            return _pair(row)
+        found = await self.get(pair_id)
+        if found is not None:
+            raise NotOpen(found.status)
+        return None
+
+    async def merged(self, complaint_id, into_id, by, at) -> int:
+        status = await self._conn.execute(
+            "UPDATE duplicate_candidates SET status = 'merged', decided_by = $3, decided_at = $4"
+            " WHERE status = 'open' AND ((complaint_id = $1 AND candidate_id = $2)"
+            " OR (complaint_id = $2 AND candidate_id = $1))", complaint_id, into_id, by, at)
+        return int(status.split()[-1])
+
+
+class InMemoryDuplicateStore:
+    """Twin of PgDuplicateStore: two staged maps (kept complaints, pairs), same answers."""
+
+    def __init__(self) -> None:
+        self._indexed: StagedMap[uuid.UUID, Indexed] = StagedMap()
+        self._pairs: StagedMap[int, Pair] = StagedMap()
+        self._ids = itertools.count(1)
+
+    def commit(self) -> None:
+        self._indexed.commit()
+        self._pairs.commit()
+
+    def rollback(self) -> None:
+        self._indexed.rollback()
+        self._pairs.rollback()
+
+    async def is_indexed(self, complaint_id: uuid.UUID) -> bool:
+        return complaint_id in self._indexed
+
+    async def index(self, item: Indexed) -> None:
+        if item.complaint_id not in self._indexed:
+            self._indexed.put(item.complaint_id, item)
+
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude) -> list[Indexed]:
+        keys = set(band_keys)
+        found = [i for i in self._indexed.values()
+                 if i.jurisdiction == jurisdiction and i.complaint_id != exclude
+                 and i.fingerprint.submitted_at >= since and keys.intersection(i.fingerprint.bands())]
+        return sorted(found, key=lambda i: i.fingerprint.submitted_at)
+
+    async def add(self, pairs: list[Pair]) -> list[Pair]:
+        known = {(p.complaint_id, p.candidate_id) for p in self._pairs.values()}
+        stored = []
+        for p in pairs:
+            if (p.complaint_id, p.candidate_id) in known:
+                continue
+            known.add((p.complaint_id, p.candidate_id))
+            kept = replace(p, id=next(self._ids), similarity=round(p.similarity, 3),
+                           status="open", decided_by=None, decided_at=None)
+            self._pairs.put(kept.id, kept)
+            stored.append(kept)
+        return stored
+
+    async def get(self, pair_id: int) -> Pair | None:
+        return self._pairs.find(pair_id)
+
+    def _newest_first(self, pairs) -> list[Pair]:
+        return sorted(pairs, key=lambda p: (p.found_at, p.id), reverse=True)
+
+    async def listing(self, jurisdiction, status, limit, offset) -> tuple[list[Pair], int]:
+        found = self._newest_first(p for p in self._pairs.values()
+                                   if (jurisdiction is None or p.jurisdiction == jurisdiction)
+                                   and (status is None or p.status == status))
+        return found[offset:offset + limit], len(found)
+
+    async def of_complaint(self, tracking_number: str) -> list[Pair]:
+        return self._newest_first(p for p in self._pairs.values() if tracking_number in (
+            p.tracking_number, p.candidate_tracking_number))
+
+    async def decide(self, pair_id, status, by, at) -> Pair | None:
+        found = self._pairs.find(pair_id)
+        if found is None:
+            return None
+        if found.status != "open":
+            raise NotOpen(found.status)
+        decided = replace(found, status=status, decided_by=by, decided_at=at)
+        self._pairs.put(pair_id, decided)
+        return decided
+
+    async def merged(self, complaint_id, into_id, by, at) -> int:
+        both = {complaint_id, into_id}
+        hits = [p for p in self._pairs.values()
+                if p.status == "open" and {p.complaint_id, p.candidate_id} == both]
+        for p in hits:
+            self._pairs.put(p.id, replace(p, status="merged", decided_by=by, decided_at=at))
+        return len(hits)

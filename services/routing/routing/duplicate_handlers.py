@@ -1,0 +1,102 @@
+"""Duplicate candidates, as events arrive: a submitted complaint is compared with the recent
+ones of its jurisdiction that share an LSH band with it (`domain.duplicates`), the pairs that
+pass the rule are kept for operators and told as `DuplicateCandidatesFoundV1` through the outbox,
+in the same transaction as routing's own handling of the event; intake's `ComplaintMerged`
+marks the pair merged.
+
+Entry points: `detect_duplicates` (the lead calls it from `Router.on_complaint_submitted` with the
+classifier's category) and `mark_merged`. `subscribe` runs the latter after routing's own
+handlers (`EventConsumer.also`).
+
+Replays: a complaint already kept is never compared again, so a redelivered or replayed
+submission tells nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from backbone.consumer import EventConsumer
+from contracts import taxonomy as tx
+from contracts.events import (
+    ComplaintMergedV1, ComplaintSubmittedV1, DuplicateCandidate, DuplicateCandidatesFoundV1,
+)
+from routing.adapters.decisions import RoutingUnitOfWork
+from routing.adapters.duplicates import Indexed, Pair
+from routing.domain.duplicates import DuplicateRules, compare, fingerprint
+
+Clock = Callable[[], datetime]
+
+
+class DuplicateSettings(Protocol):
+    duplicate_jaccard: float
+    duplicate_radius_m: float
+    duplicate_window_days: float
+
+
+def rules_of(settings: DuplicateSettings) -> DuplicateRules:
+    return DuplicateRules(jaccard=settings.duplicate_jaccard, radius_m=settings.duplicate_radius_m,
+                          window_days=settings.duplicate_window_days)
+
+
+def main_category(code: str | None) -> str | None:
+    """The taxonomy's main category of `code` (a subcategory or a main code); None for free
+    text or nothing: a category routing does not know cannot rule a pair in or out."""
+    if not code:
+        return None
+    taxonomy = tx.load()
+    found = taxonomy.subcategory(code)
+    if found is not None:
+        return found.main_code
+    return code if taxonomy.category(code) is not None else None
+
+
+async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
+                            settings: DuplicateSettings, clock: Clock,
+                            category: str | None = None) -> None:
+    """Keep the complaint's fingerprint and tell the earlier complaints it may duplicate.
+    `category`: the best one known (the classifier's subcategory or main code); without it,
+    the submitted one."""
+    if await uow.duplicates.is_indexed(event.complaint_id):
+        return
+    rules = rules_of(settings)
+    where = event.location
+    new = fingerprint(event.title, event.description, event.occurred_at,
+                      main_category(category or event.category),
+                      where.lat if where else None, where.lon if where else None,
+                      where.kecamatan if where else None)
+    earlier = await uow.duplicates.sharing_a_band(
+        event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
+        exclude=event.complaint_id)
+    await uow.duplicates.index(Indexed(event.complaint_id, event.tracking_number,
+                                       event.jurisdiction, new))
+    now = clock()
+    pairs = [Pair(event.jurisdiction, event.complaint_id, event.tracking_number,
+                  old.complaint_id, old.tracking_number, old.fingerprint.submitted_at,
+                  match.similarity, match.distance_m, now)
+             for old in earlier if (match := compare(new, old.fingerprint, rules)) is not None]
+    stored = await uow.duplicates.add(pairs)
+    if not stored:
+        return
+    await uow.outbox.record(DuplicateCandidatesFoundV1(
+        complaint_id=event.complaint_id, occurred_at=now, tracking_number=event.tracking_number,
+        jurisdiction=event.jurisdiction,
+        candidates=[DuplicateCandidate(complaint_id=p.candidate_id,
+                                       tracking_number=p.candidate_tracking_number,
+                                       similarity=p.similarity, distance_m=p.distance_m,
+                                       submitted_at=p.candidate_submitted_at)
+                    for p in sorted(stored, key=lambda p: -p.similarity)]))
+
+
+async def mark_merged(event: ComplaintMergedV1, uow: RoutingUnitOfWork) -> None:
+    """An operator merged the complaint into another: a pair of the two is settled."""
+    await uow.duplicates.merged(event.complaint_id, event.into_complaint_id,
+                                event.actor or "operator", event.occurred_at)
+
+
+def subscribe(consumer: EventConsumer) -> None:
+    """After routing's own handlers: a merge settles the pair. (New complaints reach
+    `detect_duplicates` through the Router, with what the classifier read.)"""
+    consumer.also(ComplaintMergedV1, mark_merged)

@@ -1,0 +1,110 @@
+"""Duplicate candidates' storage: the in-memory twin and PostgreSQL find the same earlier
+complaints by band keys (jurisdiction and time window kept), keep each pair once, list and page
+them, dismiss an open pair only once, settle a merge either way round, and roll back together."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
+from routing.adapters.duplicates import Indexed, NotOpen, Pair
+from routing.domain.duplicates import fingerprint
+from tests.integration.helpers import twin_or_postgres
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+ROAD = ("Jalan berlubang di Jl. Merdeka", "Mhn diperbaiki, jalan berlubang besar di depan SDN 3.")
+ROAD_AGAIN = ("Jalan berlubang Jl Merdeka", "Mohon diperbaiki jalan yg berlubang besar depan SDN 3.")
+RUBBISH = ("Sampah menumpuk di TPS", "Sampah di TPS dekat pasar tidak diangkut seminggu.")
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def make_uow(request, pool, prefix):
+    return await twin_or_postgres(request.param, pool, prefix, "routing", RoutingInMemoryUnitOfWork,
+                                  lambda schema: RoutingPgUnitOfWork(pool, "/test", prefix, schema))
+
+
+def kept(text, at, tn, jurisdiction="kota-bandung", kecamatan="Sumur Bandung"):
+    return Indexed(uuid.uuid4(), tn, jurisdiction,
+                   fingerprint(*text, at, "pupr", -6.9147, 107.6098, kecamatan))
+
+
+def pair(new: Indexed, old: Indexed, found_at, similarity=0.8, distance=12.5):
+    return Pair(new.jurisdiction, new.complaint_id, new.tracking_number, old.complaint_id,
+                old.tracking_number, old.fingerprint.submitted_at, similarity, distance, found_at)
+
+
+async def test_earlier_complaints_are_found_by_band_within_jurisdiction_and_window(make_uow):
+    road = kept(ROAD, T0, "1001")
+    rubbish = kept(RUBBISH, T0, "1002")
+    old_road = kept(ROAD, T0 - timedelta(days=30), "0999")
+    makassar = kept(ROAD, T0, "1003", jurisdiction="kota-makassar")
+    async with make_uow() as uow:
+        for item in (road, rubbish, old_road, makassar):
+            await uow.duplicates.index(item)
+        await uow.duplicates.index(road)                        # twice: kept once
+    new = kept(ROAD_AGAIN, T0 + timedelta(days=1), "1004")
+    async with make_uow() as uow:
+        assert await uow.duplicates.is_indexed(road.complaint_id)
+        assert not await uow.duplicates.is_indexed(new.complaint_id)
+        found = await uow.duplicates.sharing_a_band(
+            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=6), new.complaint_id)
+        itself = await uow.duplicates.sharing_a_band(
+            "kota-bandung", road.fingerprint.bands(), T0 - timedelta(days=6), road.complaint_id)
+    assert [f.complaint_id for f in found] == [road.complaint_id]
+    assert found[0] == road, "signature, place, category and time read back as written"
+    assert itself == []
+
+
+async def test_pairs_are_kept_once_listed_paged_and_decided(make_uow):
+    a, b, c = (kept(ROAD, T0 + timedelta(hours=h), str(2000 + h)) for h in range(3))
+    other = kept(ROAD, T0, "3000", jurisdiction="kota-makassar")
+    async with make_uow() as uow:
+        stored = await uow.duplicates.add([pair(b, a, T0 + timedelta(hours=1)),
+                                           pair(c, a, T0 + timedelta(hours=2), distance=None)])
+        again = await uow.duplicates.add([pair(b, a, T0 + timedelta(hours=5))])
+        await uow.duplicates.add([pair(other, other, T0)])
+    assert [p.tracking_number for p in stored] == ["2001", "2002"] and again == []
+    assert all(p.id is not None and p.status == "open" for p in stored)
+    first, second = stored
+    async with make_uow() as uow:
+        page1, total = await uow.duplicates.listing("kota-bandung", "open", 1, 0)
+        page2, _ = await uow.duplicates.listing("kota-bandung", "open", 1, 1)
+        everywhere, all_total = await uow.duplicates.listing(None, None, 10, 0)
+        of_a = await uow.duplicates.of_complaint("2000")
+        got = await uow.duplicates.get(first.id)
+    assert total == 2 and [page1[0].id, page2[0].id] == [second.id, first.id], "newest first"
+    assert all_total == 3 and len(everywhere) == 3
+    assert [p.id for p in of_a] == [second.id, first.id]
+    assert got == first and got.similarity == 0.8 and got.distance_m == 12.5
+    assert second.distance_m is None
+
+    decided_at = T0 + timedelta(days=1)
+    async with make_uow() as uow:
+        dismissed = await uow.duplicates.decide(first.id, "dismissed", "op-1", decided_at)
+        assert await uow.duplicates.decide(10_000_000, "dismissed", "op-1", decided_at) is None
+    assert (dismissed.status, dismissed.decided_by, dismissed.decided_at) == ("dismissed", "op-1", decided_at)
+    async with make_uow() as uow:
+        with pytest.raises(NotOpen):
+            await uow.duplicates.decide(first.id, "dismissed", "op-2", decided_at)
+        # A merge settles the open pair of the two, whichever way round intake names them.
+        assert await uow.duplicates.merged(a.complaint_id, c.complaint_id, "op-3", decided_at) == 1
+        assert await uow.duplicates.merged(a.complaint_id, b.complaint_id, "op-3", decided_at) == 0
+    async with make_uow() as uow:
+        open_now, total = await uow.duplicates.listing("kota-bandung", "open", 10, 0)
+        merged, _ = await uow.duplicates.listing("kota-bandung", "merged", 10, 0)
+    assert total == 0 and open_now == []
+    assert [(p.id, p.status, p.decided_by) for p in merged] == [(second.id, "merged", "op-3")]
+
+
+async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
+    a, b = kept(ROAD, T0, "4000"), kept(ROAD_AGAIN, T0, "4001")
+    with pytest.raises(RuntimeError):
+        async with make_uow() as uow:
+            await uow.duplicates.index(a)
+            await uow.duplicates.add([pair(b, a, T0)])
+            raise RuntimeError("handler failed")
+    async with make_uow() as uow:
+        assert not await uow.duplicates.is_indexed(a.complaint_id)
+        assert await uow.duplicates.of_complaint("4001") == []
