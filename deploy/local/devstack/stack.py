@@ -198,7 +198,7 @@ class Stack:
             "SMTP_PORT": str(self.c.smtp_port),
             "PUBLIC_BASE_URL": self.service_url("intake"),
         })
-        if name in ("intake", "routing"):   # the services with staff routes
+        if name in ("intake", "routing", "sla"):   # the services with staff routes
             env.update(self.jwt_env())
         if name == "intake":
             env["ATTACHMENTS_DIR"] = str(self.c.home / "attachments")

@@ -41,6 +41,14 @@ LOOP_AGE = Gauge(
     "lapor_loop_heartbeat_age_seconds", "Seconds since a loop last turned", ["service", "loop"])
 LOOP_RESTARTS = Counter(
     "lapor_loop_restarts_total", "Loops restarted by the watchdog", ["service", "loop", "why"])
+SLA_ALERTS = Counter(
+    "lapor_sla_alerts_total", "SLA warnings, breaches and escalations", ["service", "alert", "clock"])
+SLA_FIRE_LAG = Histogram(
+    "lapor_sla_fire_lag_seconds", "From the moment a clock owed something to when it was fired",
+    ["service"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+SLA_FIRE_BATCH = Histogram(
+    "lapor_sla_fire_batch_seconds", "One firing batch: claim, compute, save, commit", ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 PURGED = Counter(
     "lapor_purged_rows_total", "Rows deleted by retention", ["service", "table"])
 

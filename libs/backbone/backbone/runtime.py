@@ -84,6 +84,7 @@ class Runtime:
         self.loops: list[SupervisedLoop] = []
         self._extra_loops: list[Callable[["Runtime"], SupervisedLoop]] = []
         self.watchdog: Watchdog | None = None
+        self.on_database: list[Hook] = []   # after migrations, before any loop runs
         self.on_started: list[Hook] = []
         self.on_stopping: list[Hook] = []
         self.consumer = EventConsumer(
@@ -123,6 +124,8 @@ class Runtime:
         applied = await self._until_available("database", lambda: apply_migrations(
             self.pool, s.schema_name, "backbone", self._migrations))
         log.info("database ready", extra={"schema": s.schema_name, "migrations_applied": applied})
+        for hook in self.on_database:
+            await self._until_available("database", lambda h=hook: h(self))
         await self._until_available("kafka", lambda: ensure_topics(
             s.kafka_bootstrap_servers, self._consumes + self._produces, s.topic_prefix,
             s.topic_replication_factor))

@@ -214,6 +214,9 @@ class ComplaintDisposedV1(ComplaintTransitionV1):
     confidence: float | None = Field(default=None, ge=0, le=1)
     reason: str | None = None
     language: Literal["id", "en"] = "id"
+    category: str | None = Field(default=None, description="Subcategory code, when known: "
+                                 "sla picks the deadline policy by it")
+    report_type: ReportType | None = Field(default=None, description="From routing's reading")
 
 
 class ComplaintAcceptedV1(ComplaintTransitionV1):
@@ -326,18 +329,120 @@ LIFECYCLE_EVENTS: tuple[type[ComplaintTransitionV1], ...] = (
 )
 
 
-class SlaClockStartedV1(Event):
-    """A deadline clock started for a complaint (e.g. first response after disposition)."""
+ClockKind = Literal["verification", "first_response", "resolution", "auto_close", "reopen_window"]
+AlertLevel = Literal["opd_admin", "opd_head", "coordinator", "inspektorat"]
+
+
+class SlaClockEvent(Event):
+    """What every fact about one deadline clock carries. A clock is one start of a deadline
+    (`clock_id`, stable across replays); `clock` says which deadline:
+
+    - verification: the citizen's wait for a disposition, from submission (3 working days);
+    - first_response: the OPD's own, from its disposition to its first follow-up (5);
+    - resolution: the citizen's wait for the matter to be settled, from the first disposition,
+      through every OPD that holds it (tiers 2, 5, 14, 60);
+    - auto_close: the citizen's silence after the last follow-up (10), then the complaint closes;
+    - reopen_window: how long a closed complaint may be reopened (10).
+    No personal data: ids, OPDs and times only."""
+
+    tracking_number: str
+    clock: ClockKind
+    clock_id: UUID | None = None
+    jurisdiction: str | None = None
+    opd_id: str | None = None
+    due_at: datetime | None = None
+
+
+class SlaClockStartedV1(SlaClockEvent):
+    """A deadline clock started: `due_at` is when it falls due, under policy `policy_version`."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "SlaClockStarted.v1"
 
-    tracking_number: str
-    clock: Literal["verification", "first_response", "auto_close", "resolution", "reopen_window"]
-    opd_id: str | None = None
     started_at: datetime
     due_at: datetime
     working_days: int
     timezone: str
+    policy_version: int | None = None
+
+
+class SlaClockPausedV1(SlaClockEvent):
+    """The clock waits (for the citizen, or the complaint is elsewhere); `remaining_working_seconds`
+    is what is left of its working time, kept for when it resumes."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaClockPaused.v1"
+
+    remaining_working_seconds: float
+    reason: str
+
+
+class SlaClockResumedV1(SlaClockEvent):
+    """The clock runs again with what it had left: `due_at` is the deadline moved by the pause."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaClockResumed.v1"
+
+    due_at: datetime
+    previous_due_at: datetime | None = None
+    reason: str
+
+
+class SlaClockStoppedV1(SlaClockEvent):
+    """The clock ended: `met` (what it waited for happened in time), `late` (after the breach),
+    `withdrawn` (no longer this clock's business: reassigned, rejected, merged, archived, ...),
+    `expired` (a reopen window ran out). `working_seconds_used` is the working time it ran."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaClockStopped.v1"
+
+    outcome: Literal["met", "late", "withdrawn", "expired"]
+    reason: str
+    working_seconds_used: float | None = None
+
+
+class SlaAlert(SlaClockEvent):
+    """What operators watch, on the alerts topic: a clock at risk, breached or escalated."""
+
+    due_at: datetime
+
+
+class SlaWarningIssuedV1(SlaAlert):
+    """A clock is at risk: `threshold` names the policy's warning (e.g. `elapsed:0.8`,
+    `hours_left:4`). Issued once per threshold, only in working time, never at night."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaWarningIssued.v1"
+
+    threshold: str
+    elapsed_share: float = Field(ge=0)
+    working_seconds_left: float
+
+
+class SlaBreachedV1(SlaAlert):
+    """A clock passed its deadline with what it waited for not done."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaBreached.v1"
+
+
+class SlaEscalatedV1(SlaAlert):
+    """A breached clock climbed the ladder: `level` is who must act now (OPD admin, OPD head,
+    the coordinator, Inspektorat); `step` counts from 1."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaEscalated.v1"
+
+    level: AlertLevel
+    step: int = Field(ge=1)
+
+
+class SlaAutoCloseDueV1(SlaClockEvent):
+    """The citizen stayed silent for the policy's working days after the last follow-up: intake
+    closes the complaint (the lifecycle's auto_close), if it still waits for the citizen."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "SlaAutoCloseDue.v1"
+
+    due_at: datetime
+
+
+SLA_CLOCK_EVENTS: tuple[type[SlaClockEvent], ...] = (
+    SlaClockStartedV1, SlaClockPausedV1, SlaClockResumedV1, SlaClockStoppedV1, SlaAutoCloseDueV1,
+)
+SLA_ALERT_EVENTS: tuple[type[SlaAlert], ...] = (SlaWarningIssuedV1, SlaBreachedV1, SlaEscalatedV1)
 
 
 class NotificationSentV1(Event):
@@ -572,6 +677,22 @@ class OpdComplaintWithdrawnV1(OpdFeedEvent):
     into_tracking_number: str | None = Field(default=None, description="For a merge: the survivor")
 
 
+class OpdDeadlineNoticeV1(OpdFeedEvent):
+    """What sla says about this OPD's deadlines on a complaint it holds: a deadline set
+    (`deadline_set`: its first response or the resolution target), moved (`deadline_moved`,
+    after waiting for the citizen), at risk (`warning`, with `threshold`), missed (`breach`) or
+    escalated (`escalation`, with `level`: who must act now)."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "OpdDeadlineNotice.v1"
+
+    notice: Literal["deadline_set", "deadline_moved", "warning", "breach", "escalation"]
+    clock: ClockKind
+    due_at: datetime
+    threshold: str | None = None
+    level: AlertLevel | None = None
+    step: int | None = None
+
+
 class TakeOpdActionV1(Event):
     """A command from an OPD system outside the platform, on `complaints.opd.actions`: take
     `action` on the complaint, as the OPD named by `token`, a JWT the city's identity provider
@@ -623,7 +744,7 @@ class OpdActionRefusedV1(Event):
 
 
 OPD_FEED_EVENTS: tuple[type[OpdFeedEvent], ...] = (
-    OpdComplaintAssignedV1, OpdComplaintUpdatedV1, OpdComplaintWithdrawnV1,
+    OpdComplaintAssignedV1, OpdComplaintUpdatedV1, OpdComplaintWithdrawnV1, OpdDeadlineNoticeV1,
 )
 
 
@@ -635,7 +756,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ComplaintAssignedV1,
         ComplaintSentToTriageV1, ComplaintFoundNotOursV1,
         DuplicateCandidatesFoundV1,
-        SlaClockStartedV1,
+        *SLA_CLOCK_EVENTS,
+        *SLA_ALERT_EVENTS,
         NotificationSentV1,
         *LIFECYCLE_EVENTS,
         *CHANNEL_EVENTS,
@@ -654,7 +776,8 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     ComplaintSentToTriageV1: topics.ROUTING_EVENTS,
     ComplaintFoundNotOursV1: topics.ROUTING_EVENTS,
     DuplicateCandidatesFoundV1: topics.ROUTING_EVENTS,
-    SlaClockStartedV1: topics.SLA_EVENTS,
+    **{model: topics.SLA_EVENTS for model in SLA_CLOCK_EVENTS},
+    **{model: topics.SLA_ALERTS for model in SLA_ALERT_EVENTS},
     NotificationSentV1: topics.NOTIFY_EVENTS,
     **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},
     ChannelMessageReceivedV1: topics.CHANNELS_INBOUND,

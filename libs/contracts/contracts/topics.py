@@ -36,7 +36,11 @@ ROUTING_EVENTS = Topic(
 )
 SLA_EVENTS = Topic(
     "complaints.sla.events", 6, "sla",
-    "Deadline clocks started, warnings, breaches and escalations.",
+    "Deadline clocks started, paused, resumed and stopped, and auto-closes due.",
+)
+SLA_ALERTS = Topic(
+    "complaints.sla.alerts", 6, "sla",
+    "What operators watch: warnings before a breach, breaches and escalations (no personal data).",
 )
 NOTIFY_EVENTS = Topic(
     "complaints.notify.events", 6, "notify",
@@ -76,7 +80,7 @@ def opd_topic(jurisdiction: str, opd_id: str) -> Topic:
 
 
 ALL_TOPICS: tuple[Topic, ...] = (
-    INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, NOTIFY_EVENTS,
+    INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, SLA_ALERTS, NOTIFY_EVENTS,
     CHANNELS_INBOUND, CHANNELS_OUTBOUND, OPD_ACTIONS,
 )
 

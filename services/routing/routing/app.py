@@ -36,7 +36,8 @@ def subscribe(consumer: EventConsumer, router: Router) -> None:
 def bootstrap(settings: RoutingSettings) -> FastAPI:
     runtime = Runtime(
         settings, migrations="routing",
-        consumes=[topics.INTAKE_EVENTS], produces=[topics.ROUTING_EVENTS],
+        consumes=[topics.INTAKE_EVENTS, topics.SLA_EVENTS, topics.SLA_ALERTS],
+        produces=[topics.ROUTING_EVENTS],
         uow_factory=lambda pool, s: RoutingPgUnitOfWork(pool, "/routing", s.topic_prefix, s.schema_name),
         # Duplicate detection needs signatures for its time window only (a day's margin).
         retention=[Retention(table, "submitted_at",

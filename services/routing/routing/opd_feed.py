@@ -11,9 +11,8 @@ a safety net, before the first record for it is staged: the relay quarantines a 
 topic is missing. That first creation runs inside the handler's transaction; it happens once
 per topic and process.
 
-SLA hook: when sla publishes warnings and breaches (with the OPD id), subscribe them here and
-turn each into an `OpdComplaintUpdatedV1` (action `sla_warning` / `sla_breached`, `due_at`) for
-`holder_after`'s OPD; the event model already has `due_at` for it.
+Deadlines: sla's clock facts (a first-response or resolution deadline set or moved) and alerts
+(warning, breach, escalation) reach the OPD holding the complaint as `OpdDeadlineNoticeV1`.
 """
 
 from __future__ import annotations
@@ -28,7 +27,9 @@ from contracts import events as ev
 from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingUnitOfWork
 from routing.domain.complaint_text import RoutedComplaint
-from routing.domain.opd_feed import feed_of, holder_after, refusal_destination
+from routing.domain.opd_feed import (
+    SLA_NOTICE_EVENTS, deadline_notice, feed_of, holder_after, refusal_destination,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,12 @@ class OpdFeed:
             return
         await self._publish(event, where.jurisdiction, where.opd_id, uow)
 
+    async def on_sla(self, event: ev.SlaClockEvent, uow: RoutingUnitOfWork) -> None:
+        """sla set, moved, warned of, or saw a breach of this OPD's deadline."""
+        notice = deadline_notice(event, await uow.complaints.get(event.complaint_id))
+        if notice is not None:
+            await self._publish(notice, notice.jurisdiction, notice.opd_id, uow)
+
     async def _publish(self, event: ev.Event, jurisdiction: str, opd_id: str,
                        uow: RoutingUnitOfWork) -> None:
         topic = self.topic_of(jurisdiction, opd_id)
@@ -88,3 +95,5 @@ def subscribe(consumer: EventConsumer, feed: OpdFeed) -> None:
     for model in ev.LIFECYCLE_EVENTS:
         consumer.also(model, feed.on_transition)
     consumer.also(ev.OpdActionRefusedV1, feed.on_refused)
+    for model in SLA_NOTICE_EVENTS:
+        consumer.on(model, feed.on_sla)

@@ -129,3 +129,30 @@ def refusal_destination(event: ev.OpdActionRefusedV1) -> Destination | None:
     if event.opd_id is None or event.jurisdiction is None:
         return None
     return Destination(event.jurisdiction, event.opd_id)
+
+
+_NOTICE_OF = {
+    ev.SlaClockStartedV1: "deadline_set", ev.SlaClockResumedV1: "deadline_moved",
+    ev.SlaWarningIssuedV1: "warning", ev.SlaBreachedV1: "breach", ev.SlaEscalatedV1: "escalation",
+}
+SLA_NOTICE_EVENTS = tuple(_NOTICE_OF)
+_OPD_CLOCKS = frozenset({"first_response", "resolution"})
+
+
+def deadline_notice(event: ev.SlaClockEvent, complaint: RoutedComplaint | None
+                    ) -> ev.OpdDeadlineNoticeV1 | None:
+    """What an OPD's feed hears of sla's clock facts: only its own deadlines (first response,
+    resolution) on a complaint it still holds; a notice for an OPD the complaint has left, or
+    for the operators' own verification clock, goes nowhere."""
+    notice = _NOTICE_OF.get(type(event))
+    if notice is None or event.clock not in _OPD_CLOCKS or event.opd_id is None \
+            or event.due_at is None or event.jurisdiction is None:
+        return None
+    if complaint is None or complaint.with_opd != event.opd_id:
+        return None
+    return ev.OpdDeadlineNoticeV1(
+        complaint_id=event.complaint_id, occurred_at=event.occurred_at,
+        tracking_number=event.tracking_number, jurisdiction=event.jurisdiction,
+        opd_id=event.opd_id, notice=notice, clock=event.clock, due_at=event.due_at,
+        threshold=getattr(event, "threshold", None), level=getattr(event, "level", None),
+        step=getattr(event, "step", None))
