@@ -1,65 +1,252 @@
-"""Running deadline clocks, on PostgreSQL and in memory.
+"""Where clocks live: PostgreSQL, and an in-memory twin for unit tests.
 
-A clock is one start of a deadline: (complaint, kind, the instant it started). A complaint may
-have several of a kind over its life (one first-response clock per OPD it was disposed to, one
-reopen window per closing); the newest supersedes the earlier ones still running.
+A handler loads a complaint's clocks (few: one per start) locked for its transaction, changes
+them in the domain and saves what changed; the firing loop claims due clocks with
+`FOR UPDATE SKIP LOCKED`, so two workers never hold the same clock and a handler waits for the
+loop (or the loop skips the handler's) instead of both writing it.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
-from contracts.events import SlaClockStartedV1
+from contracts.events import SlaAlert, SlaBreachedV1, SlaEscalatedV1, SlaWarningIssuedV1
+from sla.domain.clock import Clock
+from sla.domain.policy import Plan
+
+_COLUMNS = (
+    "clock_id", "complaint_id", "tracking_number", "jurisdiction", "kind", "opd_id", "category",
+    "report_type", "policy_version", "plan_id", "working_days", "timezone", "started_at",
+    "due_at", "budget_seconds", "segment_started_at", "used_seconds", "remaining_seconds",
+    "state", "paused_at", "outcome", "stopped_at", "working_seconds_used", "warnings_sent",
+    "at_risk_since", "breached_at", "escalation_step", "escalation_level", "next_fire_at",
+)
+_SELECT = ", ".join(f"c.{c}" for c in _COLUMNS) + ", p.plan"
+_UPSERT = (
+    f"INSERT INTO clocks ({', '.join(_COLUMNS)}, updated_at) VALUES "
+    f"({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}, now()) "
+    "ON CONFLICT (clock_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:]) + ", updated_at = now()"
+)
+ALERT_TYPES = {SlaWarningIssuedV1: "warning", SlaBreachedV1: "breach", SlaEscalatedV1: "escalation"}
+
+
+class ComplaintFacts(Protocol):
+    jurisdiction: str
+    category: str | None
+    report_type: str | None
 
 
 class ClockStore(Protocol):
-    async def start(self, clock: SlaClockStartedV1) -> bool:
-        """Store a running clock and supersede the complaint's earlier running clocks of its
-        kind; False (and no change) if this very start is already stored."""
+    async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
+        """Every clock of the complaint, locked for this transaction, oldest first."""
+
+    async def save(self, clocks: list[Clock]) -> None:
+        """Insert or update what changed."""
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
+        """Clocks owed something by `now`, earliest first, locked; others' claims skipped."""
+
+    async def add_alerts(self, alerts: list[SlaAlert]) -> None:
+        """The alerts table: what the live stream and the listing read."""
+
+    async def remember(self, complaint_id: UUID, jurisdiction: str, category: str | None,
+                       report_type: str | None, submitted_at: datetime | None) -> None:
+        """What policy selection needs later; a None never erases what is known."""
+
+    async def facts(self, complaint_id: UUID) -> tuple[str, str | None, str | None] | None:
+        """(jurisdiction, category, report_type) remembered for the complaint."""
+
+    async def received(self, complaint_id: UUID, opd_id: str, jurisdiction: str,
+                       at: datetime) -> None: ...
+
+    async def rated(self, complaint_id: UUID, opd_id: str | None, jurisdiction: str,
+                    rating: int, at: datetime) -> None: ...
+
+
+class PlanIds:
+    """Plans are few and shared: their ids are cached for the process."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.plans: dict[int, Plan] = {}
+
+    @staticmethod
+    def key(plan: Plan) -> str:
+        return json.dumps(plan.to_json(), sort_keys=True, separators=(",", ":"))
+
+    def plan(self, plan_id: int | None, raw: str | None) -> Plan:
+        if plan_id is None or raw is None:
+            return Plan()
+        if plan_id not in self.plans:
+            self.plans[plan_id] = Plan.from_json(json.loads(raw))
+        return self.plans[plan_id]
 
 
 class PgClockStore:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, plans: PlanIds) -> None:
         self._conn = conn
+        self._plans = plans
 
-    async def start(self, clock: SlaClockStartedV1) -> bool:
-        # One round trip; the UPDATE sees the table as before the INSERT, so never the new row.
-        inserted = await self._conn.fetchval(
-            "WITH started AS ("
-            "  INSERT INTO clocks (complaint_id, clock, tracking_number, opd_id, started_at,"
-            "  due_at, working_days, timezone) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
-            "  ON CONFLICT DO NOTHING RETURNING complaint_id, clock, started_at),"
-            " superseded AS ("
-            "  UPDATE clocks c SET state = 'superseded' FROM started s"
-            "  WHERE c.complaint_id = s.complaint_id AND c.clock = s.clock"
-            "  AND c.started_at < s.started_at AND c.state = 'running')"
-            " SELECT count(*) > 0 FROM started",
-            clock.complaint_id, clock.clock, clock.tracking_number, clock.opd_id,
-            clock.started_at, clock.due_at, clock.working_days, clock.timezone,
-        )
-        return bool(inserted)
+    def _clock(self, row: asyncpg.Record) -> Clock:
+        values = {c: row[c] for c in _COLUMNS}
+        values["warnings_sent"] = list(values["warnings_sent"] or [])
+        return Clock(**values, plan=self._plans.plan(row["plan_id"], row["plan"]))
+
+    async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
+        rows = await self._conn.fetch(
+            f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
+            "WHERE c.complaint_id = $1 ORDER BY c.started_at, c.kind FOR UPDATE OF c",
+            complaint_id)
+        return [self._clock(r) for r in rows]
+
+    async def _plan_id(self, plan: Plan) -> int:
+        key = PlanIds.key(plan)
+        found = self._plans.ids.get(key)
+        if found is None:
+            found = await self._conn.fetchval(
+                "WITH added AS (INSERT INTO clock_plans (plan) VALUES ($1::jsonb) "
+                "ON CONFLICT (plan) DO NOTHING RETURNING plan_id) "
+                "SELECT plan_id FROM added UNION ALL "
+                "SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb LIMIT 1", key)
+            self._plans.ids[key] = found
+        return found
+
+    async def save(self, clocks: list[Clock]) -> None:
+        rows = []
+        for clock in clocks:
+            if not clock.changed:
+                continue
+            if clock.plan_id is None:
+                clock.plan_id = await self._plan_id(clock.plan)
+            rows.append(tuple(getattr(clock, c) for c in _COLUMNS))
+            clock.changed = False
+        if rows:
+            await self._conn.executemany(_UPSERT, rows)
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
+        rows = await self._conn.fetch(
+            f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
+            "WHERE c.next_fire_at <= $1 ORDER BY c.next_fire_at LIMIT $2 "
+            "FOR UPDATE OF c SKIP LOCKED", now, limit)
+        return [self._clock(r) for r in rows]
+
+    async def add_alerts(self, alerts: list[SlaAlert]) -> None:
+        if not alerts:
+            return
+        await self._conn.executemany(
+            "INSERT INTO alerts (event_id, type, clock_id, complaint_id, tracking_number,"
+            " jurisdiction, opd_id, kind, due_at, level, threshold, occurred_at, payload)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13::jsonb)"
+            " ON CONFLICT (event_id) DO NOTHING",
+            [(_event_id(a), ALERT_TYPES[type(a)], a.clock_id, a.complaint_id, a.tracking_number,
+              a.jurisdiction or "", a.opd_id, a.clock, a.due_at, getattr(a, "level", None),
+              getattr(a, "threshold", None), a.occurred_at, a.model_dump_json())
+             for a in alerts])
+
+    async def remember(self, complaint_id: UUID, jurisdiction: str, category: str | None,
+                       report_type: str | None, submitted_at: datetime | None) -> None:
+        await self._conn.execute(
+            "INSERT INTO complaint_facts (complaint_id, jurisdiction, category, report_type,"
+            " submitted_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
+            " category = COALESCE(EXCLUDED.category, complaint_facts.category),"
+            " report_type = COALESCE(EXCLUDED.report_type, complaint_facts.report_type),"
+            " submitted_at = COALESCE(complaint_facts.submitted_at, EXCLUDED.submitted_at)",
+            complaint_id, jurisdiction, category, report_type, submitted_at)
+
+    async def facts(self, complaint_id: UUID) -> tuple[str, str | None, str | None] | None:
+        row = await self._conn.fetchrow(
+            "SELECT jurisdiction, category, report_type FROM complaint_facts "
+            "WHERE complaint_id = $1", complaint_id)
+        return (row["jurisdiction"], row["category"], row["report_type"]) if row else None
+
+    async def received(self, complaint_id: UUID, opd_id: str, jurisdiction: str,
+                       at: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO received VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+            complaint_id, opd_id, jurisdiction, at)
+
+    async def rated(self, complaint_id: UUID, opd_id: str | None, jurisdiction: str,
+                    rating: int, at: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO ratings VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING",
+            complaint_id, opd_id, jurisdiction, rating, at)
 
 
-class InMemoryClockStore(StagedMap[tuple, tuple[SlaClockStartedV1, str]]):
-    """Twin of PgClockStore: rows are (clock, state), keyed like the table."""
+def _event_id(alert: SlaAlert) -> UUID:
+    """One id per alert of a clock (a breach, each warning threshold, each escalation step)."""
+    label = getattr(alert, "threshold", None) or getattr(alert, "step", None) or ""
+    return uuid.uuid5(alert.clock_id or alert.complaint_id, f"{type(alert).__name__}/{label}")
 
-    async def start(self, clock: SlaClockStartedV1) -> bool:
-        key = (clock.complaint_id, clock.clock, clock.started_at)
-        if key in self:
-            return False
-        for other, state in self.values():
-            if (other.complaint_id, other.clock) == key[:2] and state == "running" \
-                    and other.started_at < clock.started_at:
-                self.put((other.complaint_id, other.clock, other.started_at), (other, "superseded"))
-        self.put(key, (clock, "running"))
-        return True
 
-    def running(self) -> list[SlaClockStartedV1]:
-        """What still runs (for tests)."""
-        return [clock for clock, state in self.values() if state == "running"]
+class InMemoryClockStore(StagedMap[UUID, Clock]):
+    """Twin of PgClockStore."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.alerts: StagedMap[UUID, SlaAlert] = StagedMap()
+        self.known: StagedMap[UUID, tuple] = StagedMap()
+        self.received_rows: StagedMap[tuple, tuple] = StagedMap()
+        self.ratings: StagedMap[tuple, tuple] = StagedMap()
+
+    def commit(self) -> None:
+        super().commit()
+        for part in (self.alerts, self.known, self.received_rows, self.ratings):
+            part.commit()
+
+    def rollback(self) -> None:
+        super().rollback()
+        for part in (self.alerts, self.known, self.received_rows, self.ratings):
+            part.rollback()
+
+    async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
+        found = [_copy(c) for c in self.values() if c.complaint_id == complaint_id]
+        return sorted(found, key=lambda c: (c.started_at, c.kind))
+
+    async def save(self, clocks: list[Clock]) -> None:
+        for clock in clocks:
+            if clock.changed:
+                clock.changed = False
+                self.put(clock.clock_id, _copy(clock))
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
+        due = [c for c in self.values() if c.next_fire_at is not None and c.next_fire_at <= now]
+        return [_copy(c) for c in sorted(due, key=lambda c: c.next_fire_at)[:limit]]
+
+    async def add_alerts(self, alerts: list[SlaAlert]) -> None:
+        for alert in alerts:
+            self.alerts.put(_event_id(alert), alert)
+
+    async def remember(self, complaint_id, jurisdiction, category, report_type, submitted_at):
+        old = self.known.find(complaint_id)
+        if old:
+            category, report_type = category or old[1], report_type or old[2]
+        self.known.put(complaint_id, (jurisdiction, category, report_type))
+
+    async def facts(self, complaint_id):
+        return self.known.find(complaint_id)
+
+    async def received(self, complaint_id, opd_id, jurisdiction, at):
+        self.received_rows.put((complaint_id, opd_id, at), (jurisdiction,))
+
+    async def rated(self, complaint_id, opd_id, jurisdiction, rating, at):
+        self.ratings.put((complaint_id, at), (opd_id, jurisdiction, rating))
+
+    def open_clocks(self) -> list[Clock]:
+        """What still runs or waits (for tests)."""
+        return [c for c in self.values() if c.open]
+
+
+def _copy(clock: Clock) -> Clock:
+    from dataclasses import replace
+    return replace(clock, events=[], warnings_sent=list(clock.warnings_sent))
 
 
 class SlaUnitOfWork(UnitOfWork, Protocol):
@@ -69,8 +256,10 @@ class SlaUnitOfWork(UnitOfWork, Protocol):
 
 
 class SlaPgUnitOfWork(PgUnitOfWork):
+    plans = PlanIds()
+
     def _attach(self, conn: asyncpg.Connection) -> None:
-        self.clocks = PgClockStore(conn)
+        self.clocks = PgClockStore(conn, self.plans)
 
 
 class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
