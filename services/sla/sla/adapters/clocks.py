@@ -108,16 +108,21 @@ class PgClockStore:
         return [self._clock(r) for r in rows]
 
     async def _plan_id(self, plan: Plan) -> int:
+        """The plan's row id. Only ids read from committed rows are cached: an id inserted in
+        this transaction would be wrong for everyone if the transaction rolled back."""
         key = PlanIds.key(plan)
         found = self._plans.ids.get(key)
-        if found is None:
-            found = await self._conn.fetchval(
-                "WITH added AS (INSERT INTO clock_plans (plan) VALUES ($1::jsonb) "
-                "ON CONFLICT (plan) DO NOTHING RETURNING plan_id) "
-                "SELECT plan_id FROM added UNION ALL "
-                "SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb LIMIT 1", key)
+        if found is not None:
+            return found
+        found = await self._conn.fetchval("SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb", key)
+        if found is not None:
             self._plans.ids[key] = found
-        return found
+            return found
+        return await self._conn.fetchval(
+            "WITH added AS (INSERT INTO clock_plans (plan) VALUES ($1::jsonb) "
+            "ON CONFLICT (plan) DO NOTHING RETURNING plan_id) "
+            "SELECT plan_id FROM added UNION ALL "
+            "SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb LIMIT 1", key)
 
     async def save(self, clocks: list[Clock]) -> None:
         rows = []
@@ -255,11 +260,12 @@ class SlaUnitOfWork(UnitOfWork, Protocol):
     clocks: ClockStore
 
 
-class SlaPgUnitOfWork(PgUnitOfWork):
-    plans = PlanIds()
+_PLANS: dict[str, PlanIds] = {}   # per schema: plan ids are a schema's rows
 
+
+class SlaPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
-        self.clocks = PgClockStore(conn, self.plans)
+        self.clocks = PgClockStore(conn, _PLANS.setdefault(self.schema, PlanIds()))
 
 
 class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
