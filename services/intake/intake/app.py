@@ -41,6 +41,9 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     runtime.consumer.on(events.ComplaintSentToTriageV1, handlers.on_complaint_sent_to_triage)
     runtime.consumer.on(events.ComplaintFoundNotOursV1, handlers.on_complaint_found_not_ours)
     runtime.consumer.on(events.SlaClockStartedV1, handlers.on_sla_clock_started)
+    runtime.consumer.on(events.SlaClockPausedV1, handlers.on_sla_clock_paused)
+    runtime.consumer.on(events.SlaClockResumedV1, handlers.on_sla_clock_resumed)
+    runtime.consumer.on(events.SlaAutoCloseDueV1, handlers.on_sla_auto_close_due)
     runtime.consumer.on(events.NotificationSentV1, handlers.on_notification_sent)
 
     app = build_app(runtime, routers=[api.router, public.router, attachments_api.router,

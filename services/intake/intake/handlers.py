@@ -18,7 +18,8 @@ from datetime import datetime
 from backbone.errors import PermanentError
 from backbone.pii import PiiCipher
 from contracts.events import (
-    ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1, SlaClockStartedV1,
+    ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1,
+    SlaAutoCloseDueV1, SlaClockPausedV1, SlaClockResumedV1, SlaClockStartedV1,
 )
 from contracts.lifecycle import Action, Role, TransitionNotAllowed, check_role
 from intake.adapters.blobs import BlobStore
@@ -129,7 +130,8 @@ async def on_complaint_assigned(event: ComplaintAssignedV1, uow: IntakeUnitOfWor
     await _apply_system(uow, event.complaint_id, TakeAction(
         Action.ASSIGN, opd_id=event.opd_id, opd_name=event.opd_name,
         confidence=event.confidence, reason=event.reason,
-        category=event.classified.category if event.classified else None),
+        category=event.classified.category if event.classified else None,
+        report_type=event.classified.report_type if event.classified else None),
         "routing", event.occurred_at)
 
 
@@ -145,13 +147,36 @@ async def on_complaint_sent_to_triage(event: ComplaintSentToTriageV1, uow: Intak
 
 
 async def on_sla_clock_started(event: SlaClockStartedV1, uow: IntakeUnitOfWork) -> None:
-    if event.clock not in ("first_response", "reopen_window"):
-        return
     complaint = await _load(uow, event.complaint_id)
-    if event.clock == "first_response" and event.opd_id != complaint.assigned_opd_id:
+    if _not_for_its_opd(event, complaint):
         return  # the clock of an OPD the complaint has since left
     complaint.set_deadline(event.clock, event.due_at, event.occurred_at)
     await uow.complaints.save(complaint)
+
+
+async def on_sla_clock_paused(event: SlaClockPausedV1, uow: IntakeUnitOfWork) -> None:
+    complaint = await _load(uow, event.complaint_id)
+    complaint.pause_deadline(event.clock, event.occurred_at)
+    await uow.complaints.save(complaint)
+
+
+async def on_sla_clock_resumed(event: SlaClockResumedV1, uow: IntakeUnitOfWork) -> None:
+    complaint = await _load(uow, event.complaint_id)
+    if _not_for_its_opd(event, complaint):
+        return
+    complaint.move_deadline(event.clock, event.due_at, event.occurred_at)
+    await uow.complaints.save(complaint)
+
+
+async def on_sla_auto_close_due(event: SlaAutoCloseDueV1, uow: IntakeUnitOfWork) -> None:
+    """The citizen stayed silent after the last follow-up: closed through the lifecycle, if it
+    still waits for the citizen (a reply since, or a replay, leaves it alone)."""
+    await _apply_system(uow, event.complaint_id, TakeAction(Action.AUTO_CLOSE), "sla",
+                        event.occurred_at)
+
+
+def _not_for_its_opd(event: SlaClockStartedV1 | SlaClockResumedV1, complaint: Complaint) -> bool:
+    return event.clock == "first_response" and event.opd_id != complaint.assigned_opd_id
 
 
 async def on_notification_sent(event: NotificationSentV1, uow: IntakeUnitOfWork) -> None:

@@ -24,6 +24,7 @@ class TakeAction:
     responsible: str | None = None       # mark_not_ours: who is responsible instead
     confidence: float | None = None      # assign by routing
     category: str | None = None          # assign by routing: what its classifier read
+    report_type: str | None = None       # assign by routing: pengaduan, aspirasi, permintaan_informasi
 
 
 class ActionRefused(Exception):

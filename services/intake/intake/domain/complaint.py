@@ -25,6 +25,20 @@ _MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "A
 _ZONES_ID = {7: "WIB", 8: "WITA", 9: "WIT"}
 
 
+_DEADLINE_SET = {
+    "verification": "Batas waktu verifikasi dan disposisi: {due}.",
+    "first_response": "Batas waktu tindak lanjut pertama: {due}.",
+    "resolution": "Target penyelesaian: {due}.",
+    "auto_close": "Pengaduan ditutup otomatis bila tidak ada tanggapan pelapor sampai {due}.",
+    "reopen_window": "Pengaduan dapat dibuka kembali sampai {due}.",
+}
+_CLOCK_NAME = {
+    "verification": "batas waktu verifikasi", "first_response": "batas waktu tindak lanjut",
+    "resolution": "target penyelesaian", "auto_close": "batas waktu tutup otomatis",
+    "reopen_window": "masa buka kembali",
+}
+
+
 def local_time_id(moment: datetime) -> str:
     """'27 November 2026 pukul 23.59 WIB': how a deadline reads to an Indonesian citizen."""
     offset = moment.utcoffset()
@@ -175,7 +189,8 @@ class Complaint:
         self.first_response_due_at = self.due_at = None   # the new OPD's clock comes from sla
         return ev.ComplaintDisposedV1, cmd.note or f"Didisposisikan ke {self.assigned_opd_name}.", {
             "opd_name": self.assigned_opd_name, "previous_opd_id": previous,
-            "confidence": cmd.confidence, "reason": cmd.reason, "language": self.language}
+            "confidence": cmd.confidence, "reason": cmd.reason, "language": self.language,
+            "category": self.category, "report_type": cmd.report_type}
 
     _reassign = _assign
 
@@ -282,17 +297,31 @@ class Complaint:
     # ---- facts from other services that are not status changes
 
     def set_deadline(self, clock: str, due_at: datetime, at: datetime) -> None:
-        """A clock sla started: the OPD's first-response deadline, or the reopen window."""
+        """A clock sla started: shown on the timeline; the OPD's first-response deadline and
+        the reopen window are also kept on the complaint (the API shows and enforces them)."""
         if clock == "first_response":
             self.first_response_due_at = self.due_at = due_at
-            note = f"Batas waktu tindak lanjut pertama: {local_time_id(due_at)}."
         elif clock == "reopen_window":
             self.reopen_until = due_at
-            note = f"Pengaduan dapat dibuka kembali sampai {local_time_id(due_at)}."
-        else:
-            self.due_at = due_at
-            note = f"Batas waktu ({clock}): {local_time_id(due_at)}."
-        self._note(at, "deadline_set", Actor.system("sla"), note, self.status, {"clock": clock})
+        self._note(at, "deadline_set", Actor.system("sla"),
+                   _DEADLINE_SET.get(clock, "Batas waktu ({clock}): {due}.").format(
+                       clock=clock, due=local_time_id(due_at)),
+                   self.status, {"clock": clock, "due_at": due_at.isoformat()})
+
+    def pause_deadline(self, clock: str, at: datetime) -> None:
+        """A clock waits (for the citizen): the timeline says its deadline will move."""
+        self._note(at, "deadline_paused", Actor.system("sla"),
+                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} dihentikan sementara: "
+                   "menunggu tanggapan pelapor.", self.status, {"clock": clock})
+
+    def move_deadline(self, clock: str, due_at: datetime, at: datetime) -> None:
+        """A clock runs again: its deadline moved by the time spent waiting."""
+        if clock == "first_response":
+            self.first_response_due_at = self.due_at = due_at
+        self._note(at, "deadline_moved", Actor.system("sla"),
+                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} berjalan lagi, kini sampai "
+                   f"{local_time_id(due_at)}.", self.status,
+                   {"clock": clock, "due_at": due_at.isoformat()})
 
     def record_notification(self, channel: str, at: datetime) -> None:
         self._note(at, "citizen_notified", Actor.system("notify"),
