@@ -49,6 +49,7 @@ class AlertBroadcaster:
         self._task: asyncio.Task | None = None
         self._queries: PgSlaQueries | None = None
         self.last_id = 0
+        self._primed = False
 
     def start(self, queries: PgSlaQueries) -> None:
         self._queries = queries
@@ -78,8 +79,9 @@ class AlertBroadcaster:
         assert self._queries is not None
         while True:
             try:
-                if not self.last_id:
+                if not self._primed:   # from now on: older alerts are the listing's
                     self.last_id = await self._queries.newest_alert_id()
+                    self._primed = True
                 for alert in await self._queries.alerts_after(self.last_id, Scope(), limit=500):
                     self.last_id = alert["id"]
                     for queue, scope in list(self._clients.items()):
@@ -105,8 +107,12 @@ def _queries(request: Request) -> PgSlaQueries:
     return request.app.state.sla_queries
 
 
+async def _staff(request: Request) -> StaffIdentity:
+    return await staff_caller(request)
+
+
 Queries = Annotated[PgSlaQueries, Depends(_queries)]
-Staff = Annotated[StaffIdentity, Depends(staff_caller)]
+Staff = Annotated[StaffIdentity, Depends(_staff)]
 
 
 def _scoped(who: StaffIdentity, jurisdiction: str | None, opd_id: str | None) -> tuple[str | None, str | None]:
