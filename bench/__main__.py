@@ -15,6 +15,10 @@ under var/bench-<id>/) is started as `make run` would, then:
   5. classifier   routing's classifier in process after the stack stopped: classifications/s
                   and p99 latency per complaint on the held-out texts (bench/classify.py;
                   --classify-rounds 0 skips)
+  6. sla clocks   before the stack stops, on its PostgreSQL (own database): for each of
+                  --sla-clocks open clocks, database size, the time to claim due clocks and the
+                  lag from deadline to alert with the real firing loop (bench/sla_clocks.py;
+                  --sla-clocks 0 skips)
 
 then prints memory, the services' warnings, a summary with the ratios, and writes everything to
 var/bench-results/<UTC time>.json. The stack is stopped and its folder removed at the end
@@ -34,6 +38,7 @@ from pathlib import Path
 
 from bench import limits, open311, phases, report, service_logs
 from bench import classify as bench_classify
+from bench import sla_clocks as bench_sla_clocks
 from bench.footprint import Footprint
 from bench.mailwatch import MailWatch
 from bench.procs import CpuMeter, platform_processes, rss_mib
@@ -61,6 +66,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--drain-timeout", type=float, default=600,
                    help="stop waiting for a phase's e-mails after this many seconds in total")
     p.add_argument("--keep", action="store_true", help="keep var/bench-<id>/ (logs, data) afterwards")
+    p.add_argument("--sla-clocks", default="100000,1000000", metavar="SIZES",
+                   help="open clocks for the sla clocks phase, comma separated; 0 skips")
     p.add_argument("--classify-rounds", type=int, default=3,
                    help="rounds over the held-out texts for the in-process classifier bench; 0 skips")
     return p.parse_args()
@@ -87,6 +94,8 @@ def main() -> None:
         if not args.skip_limits:
             results["limits"] = machine_limits(stack, args, home)
             report.print_limits(results["limits"])
+        if args.sla_clocks.strip() not in ("", "0"):
+            results["sla_clocks"] = sla_clocks(stack, args)
         report.print_rss(results["rss_mib"])
         report.print_logs(results["service_logs"])
     finally:
@@ -127,6 +136,16 @@ async def platform_phases(stack: Stack, args: argparse.Namespace, run_id: str, m
                                                      run_id, args.open311, args.concurrency)
             open311.print_posts(report.say, results["open311"])
     return log_marks
+
+
+def sla_clocks(stack: Stack, args: argparse.Namespace) -> dict:
+    """sla's clocks at scale on the stack's PostgreSQL (services idle); prints its table."""
+    try:
+        sizes = [int(x) for x in args.sla_clocks.split(",") if x.strip() and int(x) > 0]
+        return bench_sla_clocks.run(sizes, dsn=stack.dsn, report=report.say)
+    except Exception as exc:  # must not lose the platform's numbers
+        report.say(f"sla clocks bench failed: {type(exc).__name__}: {exc}"[:500])
+        return {"error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def machine_limits(stack: Stack, args: argparse.Namespace, home: Path) -> dict:

@@ -148,6 +148,23 @@ def print_summary(results: dict) -> None:
     if o:
         say(f"open311 POST    {o['accepted_per_s']:.1f} requests/s at concurrency {o['concurrency']}, "
             f"p99 {o['latency_ms']['p99']:.0f} ms")
+    for line in sla_clocks_lines(results.get("sla_clocks")):
+        say(line)
+
+
+def sla_clocks_lines(s: dict | None) -> list[str]:
+    """Per size: database size, claim time, deadline->alert lag (bench/sla_clocks.py)."""
+    if not s:
+        return []
+    if "error" in s:
+        return [f"sla clocks      failed: {s['error']}"]
+    return [f"sla {int(n):>9,}   clocks {r['size']['clocks_total'] / 2**20:.0f} MiB"
+            f" ({r['size']['bytes_per_clock']:.0f} B/clock), database {r['size']['database'] / 2**20:.0f} MiB;"
+            f" claim {s['batch']} p50 {r['claim']['backlog']['ms']['p50']:.1f} ms"
+            f" p99 {r['claim']['backlog']['ms']['p99']:.1f} ms;"
+            f" deadline->alert p50 {r['lag']['lag_ms']['p50']:.0f} ms p99 {r['lag']['lag_ms']['p99']:.0f} ms;"
+            f" burst {r['burst']['alerts_per_s']:.0f} alerts/s"
+            for n, r in s["sizes"].items()]
 
 
 def write_json(results: dict, folder: Path) -> Path:

@@ -3,7 +3,7 @@ working time and never at night; the breach at the deadline; the escalation ladd
 days; auto-close due; nothing fired twice however often the loop looks."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -3,7 +3,7 @@ pauses, resumes and stops which clock, including the rule that a "bukan wewenang
 restarts the citizen's wait from zero."""
 
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -21,7 +21,7 @@ from contracts.events import (
     ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1,
     SlaAutoCloseDueV1, SlaClockPausedV1, SlaClockResumedV1, SlaClockStartedV1,
 )
-from contracts.lifecycle import Action, Role, TransitionNotAllowed, check_role
+from contracts.lifecycle import Action, Role, Status, TransitionNotAllowed, check_role
 from intake.adapters.blobs import BlobStore
 from intake.adapters.open311 import Open311Request
 from intake.adapters.uow import IntakeUnitOfWork
@@ -103,11 +103,12 @@ async def _load(uow: IntakeUnitOfWork, complaint_id: uuid.UUID) -> Complaint:
 
 
 async def _apply_system(uow: IntakeUnitOfWork, complaint_id: uuid.UUID, cmd: TakeAction,
-                        service: str, at: datetime) -> None:
+                        service: str, at: datetime, complaint: Complaint | None = None) -> None:
     """Another service's decision, applied if the complaint still accepts it. A person may have
     acted first (an operator disposed it by hand while routing was deciding): then the decision
-    is stale, and dropping it is right; dead-lettering or retrying it would not help."""
-    complaint = await _load(uow, complaint_id)
+    is stale, and dropping it is right; dead-lettering or retrying it would not help.
+    `complaint`: already loaded by the caller (who checked more than the lifecycle does)."""
+    complaint = complaint or await _load(uow, complaint_id)
     try:
         complaint.take(cmd, Actor.system(service), at)
     except (TransitionNotAllowed, ActionRefused) as exc:
@@ -147,35 +148,53 @@ async def on_complaint_sent_to_triage(event: ComplaintSentToTriageV1, uow: Intak
 
 
 async def on_sla_clock_started(event: SlaClockStartedV1, uow: IntakeUnitOfWork) -> None:
+    """A deadline set: on the citizen's timeline, unless it is the clock of an OPD the
+    complaint has since left, or older than a clock of its kind already shown."""
     complaint = await _load(uow, event.complaint_id)
     if _not_for_its_opd(event, complaint):
         return  # the clock of an OPD the complaint has since left
-    complaint.set_deadline(event.clock, event.due_at, event.occurred_at)
-    await uow.complaints.save(complaint)
+    if complaint.set_deadline(event.clock, event.due_at, event.occurred_at,
+                              started_at=event.started_at, clock_id=event.clock_id):
+        await uow.complaints.save(complaint)
 
 
 async def on_sla_clock_paused(event: SlaClockPausedV1, uow: IntakeUnitOfWork) -> None:
-    complaint = await _load(uow, event.complaint_id)
-    complaint.pause_deadline(event.clock, event.occurred_at)
-    await uow.complaints.save(complaint)
-
-
-async def on_sla_clock_resumed(event: SlaClockResumedV1, uow: IntakeUnitOfWork) -> None:
+    """A deadline waits for the citizen: the timeline says so (it will move)."""
     complaint = await _load(uow, event.complaint_id)
     if _not_for_its_opd(event, complaint):
         return
-    complaint.move_deadline(event.clock, event.due_at, event.occurred_at)
-    await uow.complaints.save(complaint)
+    if complaint.pause_deadline(event.clock, event.occurred_at, clock_id=event.clock_id):
+        await uow.complaints.save(complaint)
+
+
+async def on_sla_clock_resumed(event: SlaClockResumedV1, uow: IntakeUnitOfWork) -> None:
+    """A deadline runs again, moved by the wait: the timeline shows the new one."""
+    complaint = await _load(uow, event.complaint_id)
+    if _not_for_its_opd(event, complaint):
+        return
+    if complaint.move_deadline(event.clock, event.due_at, event.occurred_at,
+                               clock_id=event.clock_id):
+        await uow.complaints.save(complaint)
 
 
 async def on_sla_auto_close_due(event: SlaAutoCloseDueV1, uow: IntakeUnitOfWork) -> None:
-    """The citizen stayed silent after the last follow-up: closed through the lifecycle, if it
-    still waits for the citizen (a reply since, or a replay, leaves it alone)."""
+    """The citizen stayed silent after the last follow-up: closed through the lifecycle (role
+    system, actor "sla") if it still waits for the citizen and nothing happened since the
+    clock started. A reply or a newer follow-up since, another status, or a replay: ignored,
+    quietly (retrying or dead-lettering could never make it apply)."""
+    complaint = await _load(uow, event.complaint_id)
+    if complaint.status not in (Status.FOLLOWED_UP, Status.RESOLVED):
+        return
+    if not complaint.auto_close_is_current(event.clock_id):
+        log.info("stale auto-close ignored", extra={
+            "tracking_number": complaint.tracking_number, "status": complaint.status.value})
+        return
     await _apply_system(uow, event.complaint_id, TakeAction(Action.AUTO_CLOSE), "sla",
-                        event.occurred_at)
+                        event.occurred_at, complaint)
 
 
-def _not_for_its_opd(event: SlaClockStartedV1 | SlaClockResumedV1, complaint: Complaint) -> bool:
+def _not_for_its_opd(event: SlaClockStartedV1 | SlaClockPausedV1 | SlaClockResumedV1,
+                     complaint: Complaint) -> bool:
     return event.clock == "first_response" and event.opd_id != complaint.assigned_opd_id
 
 

@@ -296,32 +296,104 @@ class Complaint:
 
     # ---- facts from other services that are not status changes
 
-    def set_deadline(self, clock: str, due_at: datetime, at: datetime) -> None:
+    def set_deadline(self, clock: str, due_at: datetime, at: datetime, *,
+                     started_at: datetime | None = None, clock_id: uuid.UUID | None = None) -> bool:
         """A clock sla started: shown on the timeline; the OPD's first-response deadline and
-        the reopen window are also kept on the complaint (the API shows and enforces them)."""
+        the reopen window are also kept on the complaint (the API shows and enforces them).
+        A clock that started before the newest one of its kind seen here (a late or replayed
+        fact) changes nothing: an older deadline never overwrites a newer one. True if applied."""
+        started_at = started_at or at
+        if self._seen(clock_id, "deadline_set") or self._superseded(clock, started_at):
+            return False
+        self._keep(clock, due_at)
+        self._note(at, "deadline_set", Actor.system("sla"),
+                   _DEADLINE_SET.get(clock, "Batas waktu ({clock}): {due}.").format(
+                       clock=clock, due=local_time_id(due_at)),
+                   self.status, _clock_details(clock, clock_id, started_at, due_at))
+        return True
+
+    def pause_deadline(self, clock: str, at: datetime, *,
+                       clock_id: uuid.UUID | None = None) -> bool:
+        """A clock waits (for the citizen): the timeline says its deadline will move."""
+        started_at = self._clock_started_at(clock_id)
+        if self._not_current(clock, clock_id) or any(
+                h.action == "deadline_paused" and h.at == at and _same_clock(h, clock_id)
+                for h in self.history):
+            return False
+        self._note(at, "deadline_paused", Actor.system("sla"),
+                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} dihentikan sementara: "
+                   "menunggu tanggapan pelapor.", self.status,
+                   _clock_details(clock, clock_id, started_at, None))
+        return True
+
+    def move_deadline(self, clock: str, due_at: datetime, at: datetime, *,
+                      clock_id: uuid.UUID | None = None) -> bool:
+        """A clock runs again: its deadline moved by the time spent waiting. A clock older
+        than the newest of its kind seen here changes nothing."""
+        started_at = self._clock_started_at(clock_id)
+        if self._not_current(clock, clock_id) or any(
+                h.action == "deadline_moved" and h.at == at
+                and h.details.get("due_at") == due_at.isoformat() and _same_clock(h, clock_id)
+                for h in self.history):
+            return False
+        self._keep(clock, due_at)
+        self._note(at, "deadline_moved", Actor.system("sla"),
+                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} berjalan lagi, kini sampai "
+                   f"{local_time_id(due_at)}.", self.status,
+                   _clock_details(clock, clock_id, started_at, due_at))
+        return True
+
+    def auto_close_is_current(self, clock_id: uuid.UUID | None) -> bool:
+        """Whether an auto-close that fell due still speaks for the complaint: nothing the OPD
+        or the citizen did happened after its clock started, and no newer auto-close clock
+        started. A clock never seen here is taken to start at the last follow-up (sla starts
+        it there)."""
+        if self._not_current("auto_close", clock_id):
+            return False
+        started_at = self._clock_started_at(clock_id)
+        if started_at is None:
+            answers = [h.at for h in self.history if h.action in _ANSWERS]
+            started_at = max(answers) if answers else None
+        if started_at is None:
+            return False
+        return not any(h.at > started_at for h in self.history if h.action in _MOVES_ON)
+
+    def _keep(self, clock: str, due_at: datetime) -> None:
         if clock == "first_response":
             self.first_response_due_at = self.due_at = due_at
         elif clock == "reopen_window":
             self.reopen_until = due_at
-        self._note(at, "deadline_set", Actor.system("sla"),
-                   _DEADLINE_SET.get(clock, "Batas waktu ({clock}): {due}.").format(
-                       clock=clock, due=local_time_id(due_at)),
-                   self.status, {"clock": clock, "due_at": due_at.isoformat()})
 
-    def pause_deadline(self, clock: str, at: datetime) -> None:
-        """A clock waits (for the citizen): the timeline says its deadline will move."""
-        self._note(at, "deadline_paused", Actor.system("sla"),
-                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} dihentikan sementara: "
-                   "menunggu tanggapan pelapor.", self.status, {"clock": clock})
+    def _seen(self, clock_id: uuid.UUID | None, action: str) -> bool:
+        return clock_id is not None and any(
+            h.action == action and _same_clock(h, clock_id) for h in self.history)
 
-    def move_deadline(self, clock: str, due_at: datetime, at: datetime) -> None:
-        """A clock runs again: its deadline moved by the time spent waiting."""
-        if clock == "first_response":
-            self.first_response_due_at = self.due_at = due_at
-        self._note(at, "deadline_moved", Actor.system("sla"),
-                   f"{_CLOCK_NAME.get(clock, clock).capitalize()} berjalan lagi, kini sampai "
-                   f"{local_time_id(due_at)}.", self.status,
-                   {"clock": clock, "due_at": due_at.isoformat()})
+    def _clock_started_at(self, clock_id: uuid.UUID | None) -> datetime | None:
+        """When a clock started, as its start was recorded on the timeline (None: never seen)."""
+        if clock_id is None:
+            return None
+        for h in self.history:
+            if h.action == "deadline_set" and _same_clock(h, clock_id) and h.details.get("started_at"):
+                return datetime.fromisoformat(h.details["started_at"])
+        return None
+
+    def _not_current(self, clock: str, clock_id: uuid.UUID | None) -> bool:
+        """Whether a clock's pause or move speaks of a clock other than the one the timeline
+        shows for its kind: one that started earlier than it, or one whose start was never
+        shown (it was older already when it came) while another of its kind was."""
+        started_at = self._clock_started_at(clock_id)
+        if started_at is not None:
+            return self._superseded(clock, started_at)
+        shown = [h.details.get("clock_id") for h in self.history
+                 if h.action == "deadline_set" and h.details.get("clock") == clock]
+        return clock_id is not None and bool(shown) and shown[-1] is not None
+
+    def _superseded(self, clock: str, started_at: datetime) -> bool:
+        """A clock of this kind that started later was already recorded."""
+        return any(datetime.fromisoformat(h.details["started_at"]) > started_at
+                   for h in self.history
+                   if h.action == "deadline_set" and h.details.get("clock") == clock
+                   and h.details.get("started_at"))
 
     def record_notification(self, channel: str, at: datetime) -> None:
         self._note(at, "citizen_notified", Actor.system("notify"),
@@ -336,6 +408,29 @@ class Complaint:
         self.new_history.append(entry)
         if self.updated_at is None or at > self.updated_at:
             self.updated_at = at
+
+
+# What the OPD or the citizen does that makes an earlier auto-close clock out of date.
+_ANSWERS = ("respond", "resolve")
+_MOVES_ON = ("respond", "resolve", "citizen_reply", "reopen", "close", "auto_close")
+
+
+def _clock_details(clock: str, clock_id: uuid.UUID | None, started_at: datetime | None,
+                   due_at: datetime | None) -> dict[str, Any]:
+    """What the timeline keeps of a clock: enough to tell a newer clock from an older one and
+    to recognise a replay. Ids and times only, never personal data."""
+    details: dict[str, Any] = {"clock": clock}
+    if clock_id is not None:
+        details["clock_id"] = str(clock_id)
+    if started_at is not None:
+        details["started_at"] = started_at.isoformat()
+    if due_at is not None:
+        details["due_at"] = due_at.isoformat()
+    return details
+
+
+def _same_clock(entry: HistoryEntry, clock_id: uuid.UUID | None) -> bool:
+    return clock_id is not None and entry.details.get("clock_id") == str(clock_id)
 
 
 def _required(value: str | None, what: str) -> None:
