@@ -29,12 +29,35 @@ _COLUMNS = (
     "at_risk_since", "breached_at", "escalation_step", "escalation_level", "next_fire_at",
 )
 _SELECT = ", ".join(f"c.{c}" for c in _COLUMNS) + ", p.plan"
+_TYPES = {
+    "clock_id": "uuid", "complaint_id": "uuid", "tracking_number": "text", "jurisdiction": "text",
+    "kind": "text", "opd_id": "text", "category": "text", "report_type": "text",
+    "policy_version": "int", "plan_id": "int", "working_days": "int", "timezone": "text",
+    "started_at": "timestamptz", "due_at": "timestamptz", "budget_seconds": "float8",
+    "segment_started_at": "timestamptz", "used_seconds": "float8", "remaining_seconds": "float8",
+    "state": "text", "paused_at": "timestamptz", "outcome": "text", "stopped_at": "timestamptz",
+    "working_seconds_used": "float8", "warnings_sent": "text",   # a text[] literal per row
+    "at_risk_since": "timestamptz", "breached_at": "timestamptz", "escalation_step": "int",
+    "escalation_level": "text", "next_fire_at": "timestamptz",
+}
+# One statement for a whole batch: each column travels as one array (a 500-clock firing batch
+# was a tenth of a second as executemany of row tuples).
 _UPSERT = (
-    f"INSERT INTO clocks ({', '.join(_COLUMNS)}, updated_at) VALUES "
-    f"({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))}, now()) "
+    f"INSERT INTO clocks ({', '.join(_COLUMNS)}, updated_at) "
+    f"SELECT {', '.join('warnings_sent::text[]' if c == 'warnings_sent' else c for c in _COLUMNS)}, now() "
+    f"FROM unnest({', '.join(f'${i}::{_TYPES[c]}[]' for i, c in enumerate(_COLUMNS, 1))}) "
+    f"AS t({', '.join(_COLUMNS)}) "
     "ON CONFLICT (clock_id) DO UPDATE SET "
     + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:]) + ", updated_at = now()"
 )
+
+
+def _text_array(values: list[str]) -> str:
+    """A text[] literal: warnings_sent travels as one text per row inside the batch's arrays."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
 ALERT_TYPES = {SlaWarningIssuedV1: "warning", SlaBreachedV1: "breach", SlaEscalatedV1: "escalation"}
 
 
@@ -131,10 +154,12 @@ class PgClockStore:
                 continue
             if clock.plan_id is None:
                 clock.plan_id = await self._plan_id(clock.plan)
-            rows.append(tuple(getattr(clock, c) for c in _COLUMNS))
+            rows.append(clock)
             clock.changed = False
         if rows:
-            await self._conn.executemany(_UPSERT, rows)
+            await self._conn.execute(_UPSERT, *(
+                [_text_array(r.warnings_sent) for r in rows] if c == "warnings_sent"
+                else [getattr(r, c) for r in rows] for c in _COLUMNS))
 
     async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
         rows = await self._conn.fetch(
@@ -146,15 +171,19 @@ class PgClockStore:
     async def add_alerts(self, alerts: list[SlaAlert]) -> None:
         if not alerts:
             return
-        await self._conn.executemany(
+        columns = list(zip(*(
+            (_event_id(a), ALERT_TYPES[type(a)], a.clock_id, a.complaint_id, a.tracking_number,
+             a.jurisdiction or "", a.opd_id, a.clock, a.due_at, getattr(a, "level", None),
+             getattr(a, "threshold", None), a.occurred_at, a.model_dump_json())
+            for a in alerts)))
+        await self._conn.execute(
             "INSERT INTO alerts (event_id, type, clock_id, complaint_id, tracking_number,"
             " jurisdiction, opd_id, kind, due_at, level, threshold, occurred_at, payload)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13::jsonb)"
-            " ON CONFLICT (event_id) DO NOTHING",
-            [(_event_id(a), ALERT_TYPES[type(a)], a.clock_id, a.complaint_id, a.tracking_number,
-              a.jurisdiction or "", a.opd_id, a.clock, a.due_at, getattr(a, "level", None),
-              getattr(a, "threshold", None), a.occurred_at, a.model_dump_json())
-             for a in alerts])
+            " SELECT e, t, c, p, n, j, o, k, d, l, h, w, y::jsonb FROM unnest($1::uuid[],"
+            " $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],"
+            " $9::timestamptz[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])"
+            " AS x(e, t, c, p, n, j, o, k, d, l, h, w, y) ON CONFLICT (event_id) DO NOTHING",
+            *(list(col) for col in columns))
 
     async def remember(self, complaint_id: UUID, jurisdiction: str, category: str | None,
                        report_type: str | None, submitted_at: datetime | None) -> None:
