@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
               f" sla {stack.service_url('sla')}/readyz, notify {stack.service_url('notify')}/readyz")
         print(f"  Open311       {stack.service_url('intake')}/open311/v2/discovery.json"
               f"   demo api_key: {_open311_demo_key(stack)}")
+        sla = stack.service_url("sla")
+        print(f"  Deadlines     {sla}/v1/calendars/kota-bandung/deadline?start=<ISO 8601>&working_days=3"
+              f"   alerts: {sla}/v1/alerts/stream?access_token=<make token ROLE=operator>")
         print(f"  Logs          {stack.log_dir}/   traces: {stack.c.home / 'traces'}/")
         print("  Stop with     make stop")
     elif args.command == "down":
