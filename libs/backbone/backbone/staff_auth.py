@@ -169,3 +169,23 @@ async def staff_caller(request) -> StaffIdentity:
     except InvalidStaffToken as exc:
         raise HTTPException(401, str(exc), headers={
             "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{exc}"'}) from None
+
+
+async def operator_caller(request) -> StaffIdentity:
+    """`staff_caller`, for operators only (the city's complaint team): anyone else is a 403."""
+    from fastapi import HTTPException
+
+    from contracts.lifecycle import Role
+
+    who = await staff_caller(request)
+    if who.role is not Role.OPERATOR:
+        raise HTTPException(403, "Only operators may do this")
+    return who
+
+
+def require_jurisdiction(who: StaffIdentity, jurisdiction: str) -> None:
+    """A token that names a jurisdiction acts on that one alone (403 for any other)."""
+    from fastapi import HTTPException
+
+    if who.jurisdiction is not None and who.jurisdiction != jurisdiction:
+        raise HTTPException(403, f"Your token is for jurisdiction {who.jurisdiction} only")

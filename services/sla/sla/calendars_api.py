@@ -19,8 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.problems import ProblemError
-from backbone.staff_auth import StaffIdentity, staff_caller
-from contracts.lifecycle import Role
+from backbone.staff_auth import StaffIdentity, operator_caller, require_jurisdiction
 from sla.calendar_registry import CalendarRegistry, CalendarVersion
 from sla.domain.calendar_spec import CalendarSpec, DayChange, build_calendar
 from sla.versioned import DEFAULT, StaleVersion
@@ -76,10 +75,7 @@ def _registry(request: Request) -> CalendarRegistry:
 
 
 async def _operator(request: Request) -> StaffIdentity:
-    who = await staff_caller(request)
-    if who.role is not Role.OPERATOR:
-        raise HTTPException(403, "Only operators change calendars")
-    return who
+    return await operator_caller(request)
 
 
 Registry = Annotated[CalendarRegistry, Depends(_registry)]
@@ -176,7 +172,7 @@ async def non_working_days(
              summary="Add, move or remove a day by decree (operators): a new version")
 async def change_day(jurisdiction: JurisdictionId, body: DayChangeRequest, registry: Registry,
                      who: Operator) -> CalendarView:
-    _may_act_on(who, jurisdiction)
+    require_jurisdiction(who, jurisdiction)
     base = (await _in_force(registry, jurisdiction)).spec
     if base.jurisdiction != jurisdiction:   # first change of a city on the national calendar
         base = base.model_copy(update={"jurisdiction": jurisdiction, "changes": base.changes})
@@ -188,7 +184,7 @@ async def change_day(jurisdiction: JurisdictionId, body: DayChangeRequest, regis
             summary="Replace a jurisdiction's calendar (operators): a new version")
 async def put_calendar(jurisdiction: JurisdictionId, body: CalendarChange, registry: Registry,
                        who: Operator) -> CalendarView:
-    _may_act_on(who, jurisdiction)
+    require_jurisdiction(who, jurisdiction)
     if body.calendar.jurisdiction != jurisdiction:
         raise HTTPException(422, f"The calendar's jurisdiction must be {jurisdiction!r}, as in the path")
     return await _save(registry, body.calendar, who, body.note, body.based_on_version, jurisdiction)
@@ -198,13 +194,8 @@ async def put_calendar(jurisdiction: JurisdictionId, body: CalendarChange, regis
             summary="Every version of a jurisdiction's calendar, newest first (operators)")
 async def calendar_history(jurisdiction: JurisdictionId, registry: Registry,
                            who: Operator) -> list[CalendarView]:
-    _may_act_on(who, jurisdiction)
+    require_jurisdiction(who, jurisdiction)
     return [_view(v, jurisdiction) for v in await registry.history(jurisdiction)]
-
-
-def _may_act_on(who: StaffIdentity, jurisdiction: str) -> None:
-    if who.jurisdiction is not None and who.jurisdiction != jurisdiction:
-        raise HTTPException(403, f"Your token is for jurisdiction {who.jurisdiction} only")
 
 
 async def _save(registry, spec: CalendarSpec, who: StaffIdentity, note: str,

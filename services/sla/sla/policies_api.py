@@ -15,8 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from backbone.staff_auth import StaffIdentity, staff_caller
-from contracts.lifecycle import Role
+from backbone.staff_auth import StaffIdentity, operator_caller, require_jurisdiction
 from sla.domain.policy import KINDS, PolicySpec
 from sla.policy_registry import DEFAULT, PolicyRegistry, PolicyVersion, StaleVersion
 
@@ -60,10 +59,7 @@ def _registry(request: Request) -> PolicyRegistry:
 
 
 async def _operator(request: Request) -> StaffIdentity:
-    who = await staff_caller(request)
-    if who.role is not Role.OPERATOR:
-        raise HTTPException(403, "Only operators change SLA policies")
-    return who
+    return await operator_caller(request)
 
 
 Registry = Annotated[PolicyRegistry, Depends(_registry)]
@@ -123,8 +119,7 @@ async def preview_terms(
             summary="Replace a jurisdiction's policy (operators): a new version")
 async def put_policy(jurisdiction: JurisdictionId, change: PolicyChange, registry: Registry,
                      who: Operator) -> PolicyView:
-    if who.jurisdiction is not None and who.jurisdiction != jurisdiction:
-        raise HTTPException(403, f"Your token is for jurisdiction {who.jurisdiction} only")
+    require_jurisdiction(who, jurisdiction)
     if change.policy.jurisdiction != jurisdiction:
         raise HTTPException(422, f"The policy's jurisdiction must be {jurisdiction!r}, as in the path")
     try:
@@ -140,6 +135,5 @@ async def put_policy(jurisdiction: JurisdictionId, change: PolicyChange, registr
             summary="Every version of a jurisdiction's policy, newest first (operators)")
 async def policy_history(jurisdiction: JurisdictionId, registry: Registry,
                          who: Operator) -> list[PolicyView]:
-    if who.jurisdiction is not None and who.jurisdiction != jurisdiction:
-        raise HTTPException(403, f"Your token is for jurisdiction {who.jurisdiction} only")
+    require_jurisdiction(who, jurisdiction)
     return [_view(v) for v in await registry.history(jurisdiction)]
