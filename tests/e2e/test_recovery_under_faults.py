@@ -40,6 +40,7 @@ class Load:
     accepted: dict[str, dict] = field(default_factory=dict)   # email -> receipt
     unavailable: int = 0         # 503 answers (with Retry-After) and refused connections
     server_errors: int = 0       # anything else 5xx: must stay 0
+    unexpected: list = field(default_factory=list)   # (status, body) of each: what to fix
     submitted: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -75,6 +76,7 @@ class Load:
                 self.unavailable += 1
             else:
                 self.server_errors += 1
+                self.unexpected.append((response.status_code, response.text[:300]))
             self._stop.wait(0.5)
 
     def stop(self) -> None:
@@ -136,7 +138,7 @@ def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_
         worker.join(timeout=30)
 
     accepted = dict(load.accepted)
-    assert load.server_errors == 0, "outages answer 503 with Retry-After, never 500"
+    assert load.server_errors == 0, f"outages answer 503 with Retry-After, never {load.unexpected}"
     assert len(accepted) >= 150
 
     mail = httpx.Client(base_url=stack.mail_url, timeout=30)
