@@ -1,139 +1,242 @@
-"""Working-day arithmetic: the table across 2025 and 2026 with the joint decrees' national
-holidays and cuti bersama, written by hand from the decrees (SKB 3 Menteri 2024 for 2025, with
-18 August 2025 added by a later decision; SKB 2025 for 2026), not from the `holidays` package;
-in all three time zones; the day-0 rule; and the calendar files as shipped."""
+"""Calendars: `WorkingCalendar` (day 0, working time with and without office hours, when alerts
+may go out), the calendar documents (validation, national days from the `holidays` package with
+Indonesian names, decree changes applied in order), the shipped files, and the in-memory twin
+of the registry. The decree table is in test_sla_calendar_table.py, the properties in
+test_sla_calendar_properties.py."""
 
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from sla.calendar_registry import FixedCalendars, load_calendar_files
-from sla.domain.calendar import WorkingCalendar, deadline
+from sla.domain.calendar import WorkingCalendar, add_working_days, deadline, is_working_day
 from sla.domain.calendar_spec import CalendarSpec, DayChange, build_calendar
 
 pytestmark = pytest.mark.unit
 
 D = date
-DECREE_2025 = {
-    # national holidays
-    D(2025, 1, 1), D(2025, 1, 27), D(2025, 1, 29), D(2025, 3, 29), D(2025, 3, 31), D(2025, 4, 1),
-    D(2025, 4, 18), D(2025, 4, 20), D(2025, 5, 1), D(2025, 5, 12), D(2025, 5, 29), D(2025, 6, 1),
-    D(2025, 6, 6), D(2025, 6, 27), D(2025, 8, 17), D(2025, 9, 5), D(2025, 12, 25),
-    # cuti bersama
-    D(2025, 1, 28), D(2025, 3, 28), D(2025, 4, 2), D(2025, 4, 3), D(2025, 4, 4), D(2025, 4, 7),
-    D(2025, 5, 13), D(2025, 5, 30), D(2025, 6, 9), D(2025, 8, 18), D(2025, 12, 26),
-}
-DECREE_2026 = {
-    D(2026, 1, 1), D(2026, 1, 16), D(2026, 2, 17), D(2026, 3, 19), D(2026, 3, 21), D(2026, 3, 22),
-    D(2026, 4, 3), D(2026, 4, 5), D(2026, 5, 1), D(2026, 5, 14), D(2026, 5, 27), D(2026, 5, 31),
-    D(2026, 6, 1), D(2026, 6, 16), D(2026, 8, 17), D(2026, 8, 25), D(2026, 12, 25),
-    D(2026, 2, 16), D(2026, 3, 18), D(2026, 3, 20), D(2026, 3, 23), D(2026, 3, 24),
-    D(2026, 5, 15), D(2026, 5, 28), D(2026, 12, 24),
-}
-ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
-FILES = {"WIB": "kota-bandung", "WITA": "kota-makassar", "WIT": "kota-jayapura"}
-
-# (local start, working days, expected due date): the same local times in every zone
-TABLE = [
-    ("2025-01-24 10:00", 3, D(2025, 2, 3)),    # Isra Mikraj Mon, Imlek cuti Tue and Imlek Wed
-    ("2025-03-27 09:00", 1, D(2025, 4, 8)),    # Nyepi cuti, Lebaran 31 Mar - 7 Apr
-    ("2025-03-28 09:00", 0, D(2025, 4, 8)),    # a start on cuti bersama: day 0 is 8 Apr
-    ("2025-05-09 14:00", 3, D(2025, 5, 16)),   # Waisak 12 and cuti 13 May
-    ("2025-05-28 08:00", 2, D(2025, 6, 3)),    # Ascension 29 and cuti 30 May
-    ("2025-06-05 08:00", 2, D(2025, 6, 11)),   # Iduladha 6 Jun and cuti 9 Jun
-    ("2025-08-15 16:55", 1, D(2025, 8, 19)),   # 17 Aug on a Sunday (no second day), 18 Aug cuti
-    ("2025-12-23 09:00", 3, D(2025, 12, 30)),  # Christmas 25 and cuti 26 Dec
-    ("2025-12-31 23:30", 1, D(2026, 1, 2)),    # New Year
-    ("2026-01-15 09:00", 1, D(2026, 1, 19)),   # Isra Mikraj Fri 16 Jan
-    ("2026-02-13 09:00", 1, D(2026, 2, 18)),   # Imlek cuti 16 and Imlek 17 Feb
-    ("2026-03-17 09:00", 3, D(2026, 3, 27)),   # Nyepi 18-19, Lebaran 20-24 Mar
-    ("2026-03-21 10:00", 0, D(2026, 3, 25)),   # a start on Idulfitri (Saturday): day 0 is 25 Mar
-    ("2026-03-21 10:00", 3, D(2026, 3, 30)),
-    ("2026-05-13 09:00", 5, D(2026, 5, 22)),   # Ascension 14, cuti 15 May
-    ("2026-05-26 09:00", 3, D(2026, 6, 3)),    # Iduladha 27, cuti 28, Waisak 31 (Sun), Pancasila 1 Jun
-    ("2026-06-15 09:00", 1, D(2026, 6, 17)),   # 1 Muharram 16 Jun
-    ("2026-08-14 15:00", 5, D(2026, 8, 24)),   # Independence Day Mon 17 Aug
-    ("2026-08-24 09:00", 1, D(2026, 8, 26)),   # Maulid 25 Aug
-    ("2026-11-20 16:55", 5, D(2026, 11, 27)),  # an ordinary Friday afternoon
-    ("2026-11-21 09:00", 3, D(2026, 11, 26)),  # a Saturday start: Monday is day 0
-    ("2026-12-23 09:00", 2, D(2026, 12, 29)),  # cuti 24, Christmas 25 Dec
-    ("2026-10-01 09:00", 60, D(2026, 12, 28)), # 60 working days, over cuti 24 and Christmas 25
-]
+WIB = ZoneInfo("Asia/Jakarta")
+CHRISTMAS = {D(2026, 12, 24): "Cuti Bersama Natal", D(2026, 12, 25): "Natal"}
+OFFICE = {d: (time(7, 30), time(16)) for d in range(4)} | {4: (time(7, 30), time(16, 30))}
 
 
-def decree_calendar(tz: str) -> WorkingCalendar:
-    return WorkingCalendar(tz, DECREE_2025 | DECREE_2026)
+def wib(*parts) -> datetime:
+    return datetime(*parts, tzinfo=WIB)
 
 
-@pytest.mark.parametrize("zone", sorted(ZONES))
-@pytest.mark.parametrize("start, days, due", TABLE)
-def test_the_decrees_table_in_every_zone(zone, start, days, due):
-    tz = ZoneInfo(ZONES[zone])
-    begun = datetime.fromisoformat(start).replace(tzinfo=tz)
-    expected = datetime.combine(due, time(23, 59, 59), tzinfo=tz)
-    assert decree_calendar(ZONES[zone]).deadline(begun, days) == expected
-    # the shipped calendars (holidays package + files) agree with the decrees
-    shipped = build_calendar(next(s for s in load_calendar_files() if s.jurisdiction == FILES[zone]))
-    assert shipped.deadline(begun, days) == expected
+# ---- days
+
+def test_day_zero_is_the_start_or_the_next_working_day():
+    cal = WorkingCalendar("Asia/Jakarta", CHRISTMAS)
+    assert cal.day_zero(D(2026, 12, 23)) == D(2026, 12, 23)
+    assert cal.day_zero(D(2026, 12, 24)) == D(2026, 12, 28)     # Thu, Fri off, then a weekend
+    assert cal.add_working_days(D(2026, 12, 26), 0) == D(2026, 12, 28)
+    assert cal.add_working_days(D(2026, 12, 26), 1) == D(2026, 12, 29)
+    assert cal.deadline(wib(2026, 12, 26, 10), 3) == wib(2026, 12, 31, 23, 59, 59)
 
 
-def test_the_shipped_calendars_know_every_decreed_day_off_in_2025_and_2026():
-    for spec in load_calendar_files():
-        cal = build_calendar(spec)
-        off = {d for d in DECREE_2025 | DECREE_2026 if d.weekday() < 5}
-        assert {d for d in off if cal.is_working_day(d)} == set(), spec.jurisdiction
-        day, working = D(2025, 1, 1), set()
-        while day <= D(2026, 12, 31):
-            if day.weekday() < 5 and day not in DECREE_2025 | DECREE_2026:
-                working.add(day)
-            day += timedelta(days=1)
-        assert {d for d in working if not cal.is_working_day(d)} == set(), spec.jurisdiction
+def test_reasons_for_days_off():
+    cal = WorkingCalendar("Asia/Jakarta", CHRISTMAS)
+    assert cal.non_working_reason(D(2026, 12, 25)) == "Natal"
+    assert cal.non_working_reason(D(2026, 12, 26)) == "Sabtu"
+    assert cal.non_working_reason(D(2026, 12, 27)) == "Minggu"
+    assert cal.non_working_reason(D(2026, 12, 28)) is None
+    assert [d for d, _ in cal.non_working_days(D(2026, 12, 23), D(2026, 12, 28))] == [
+        D(2026, 12, 24), D(2026, 12, 25), D(2026, 12, 26), D(2026, 12, 27)]
 
 
-def test_the_local_day_counts_not_the_utc_one():
-    # Friday 20 Nov 2026 16:30 UTC is Friday 23:30 WIB, Saturday 00:30 WITA and 01:30 WIT
-    start = datetime(2026, 11, 20, 16, 30, tzinfo=timezone.utc)
-    assert deadline(start, 1, "Asia/Jakarta").isoformat() == "2026-11-23T23:59:59+07:00"
-    assert deadline(start, 1, "Asia/Makassar").isoformat() == "2026-11-24T23:59:59+08:00"
-    assert deadline(start, 1, "Asia/Jayapura").isoformat() == "2026-11-24T23:59:59+09:00"
+def test_a_holiday_on_a_weekend_is_not_a_second_day_off():
+    # Hari Lahir Pancasila 2025 fell on a Sunday: Monday 2 June was a working day
+    cal = WorkingCalendar("Asia/Jakarta", {D(2025, 6, 1): "Hari Lahir Pancasila"})
+    assert cal.is_working_day(D(2025, 6, 2))
+    assert cal.add_working_days(D(2025, 5, 30), 1) == D(2025, 6, 2)
 
 
-def test_a_later_decree_moves_adds_and_removes_days():
+def test_a_calendar_refuses_what_has_no_meaning():
+    cal = WorkingCalendar("Asia/Jakarta")
+    with pytest.raises(ValueError, match="negative"):
+        cal.add_working_days(D(2026, 1, 5), -1)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        cal.deadline(datetime(2026, 1, 5, 9), 1)
+    with pytest.raises(ValueError, match="weekdays"):
+        WorkingCalendar("Asia/Jakarta", office_hours={5: (time(8), time(12))})
+    with pytest.raises(ValueError, match="end after"):
+        WorkingCalendar("Asia/Jakarta", alert_hours=(time(16), time(8)))
+    with pytest.raises(TypeError):
+        cal.non_working[D(2026, 1, 5)] = "Libur"          # immutable: shared by every clock
+
+
+def test_far_years_need_no_table():
+    cal = WorkingCalendar("Asia/Jayapura", CHRISTMAS)
+    assert cal.add_working_days(D(1970, 1, 1), 1) == D(1970, 1, 2)
+    assert cal.add_working_days(D(2099, 12, 31), 1) == D(2100, 1, 1)
+    day, left = D(2026, 1, 1), 2610                  # ten years of working days, walked
+    while left:
+        day += timedelta(days=1)
+        left -= cal.is_working_day(day)
+    assert cal.add_working_days(D(2026, 1, 1), 2610) == day
+
+
+def test_the_plain_functions_use_the_day_zero_rule():
+    holidays = {D(2026, 8, 17)}
+    assert is_working_day(D(2026, 8, 18), holidays) and not is_working_day(D(2026, 8, 17), holidays)
+    assert add_working_days(D(2026, 8, 15), 0, holidays) == D(2026, 8, 18)
+    assert add_working_days(D(2026, 8, 14), 1, holidays) == D(2026, 8, 18)
+    start = datetime(2026, 8, 16, 18, tzinfo=timezone.utc)     # Mon 17 Aug 01:00 WIB
+    assert deadline(start, 1, "Asia/Jakarta", holidays).isoformat() == "2026-08-19T23:59:59+07:00"
+
+
+# ---- working time
+
+def test_working_time_with_office_hours():
+    cal = WorkingCalendar("Asia/Jakarta", CHRISTMAS, office_hours=OFFICE)
+    a, b = wib(2026, 12, 23, 12), wib(2026, 12, 28, 9)
+    assert cal.working_seconds(a, b) == (4 + 1.5) * 3600          # Wed 12-16, Mon 7:30-9
+    assert cal.working_seconds(b, a) == 0.0
+    assert cal.add_working_seconds(a, 4 * 3600) == wib(2026, 12, 23, 16)
+    assert cal.add_working_seconds(a, 5 * 3600) == wib(2026, 12, 28, 8, 30)
+    # Friday is half an hour longer (a longer break for Friday prayers)
+    week = cal.working_seconds(wib(2026, 11, 23), wib(2026, 11, 30))
+    assert week == (4 * 8.5 + 9) * 3600
+    assert cal.add_working_seconds(wib(2026, 11, 27, 16), 1800) == wib(2026, 11, 27, 16, 30)
+
+
+def test_working_time_without_office_hours_is_the_whole_working_day():
+    cal = WorkingCalendar("Asia/Jakarta", CHRISTMAS)
+    a, b = wib(2026, 12, 23, 12), wib(2026, 12, 28, 9)
+    assert cal.working_seconds(a, b) == (12 + 9) * 3600           # Wed 12-24, Mon 0-9
+    assert cal.add_working_seconds(a, 12 * 3600) == wib(2026, 12, 24, 0)
+    assert cal.add_working_seconds(a, 12 * 3600 + 1) == wib(2026, 12, 28, 0, 0, 1)
+
+
+def test_a_resumed_deadline_ends_with_its_day_when_the_day_is_used_up():
+    office = WorkingCalendar("Asia/Jakarta", CHRISTMAS, office_hours=OFFICE)
+    a = wib(2026, 12, 23, 12)
+    assert office.deadline_after(a, 4 * 3600) == wib(2026, 12, 23, 23, 59, 59)
+    assert office.deadline_after(a, 4 * 3600 - 30) == wib(2026, 12, 23, 23, 59, 59)
+    assert office.deadline_after(a, 3 * 3600) == wib(2026, 12, 23, 15)
+    whole = WorkingCalendar("Asia/Jakarta", CHRISTMAS)
+    # twelve hours from Wednesday noon use up Wednesday: its end, not Thursday's midnight
+    assert whole.deadline_after(a, 12 * 3600) == wib(2026, 12, 23, 23, 59, 59)
+    assert whole.deadline_after(a, 13 * 3600) == wib(2026, 12, 28, 1)
+    assert whole.deadline_after(wib(2026, 12, 23, 23, 59, 30), 0) == wib(2026, 12, 23, 23, 59, 59)
+
+
+def test_alerts_wait_for_the_next_working_morning():
+    office = WorkingCalendar("Asia/Jakarta", CHRISTMAS, office_hours=OFFICE)
+    assert office.next_alert_time(wib(2026, 12, 23, 20)) == wib(2026, 12, 28, 7, 30)
+    assert office.next_alert_time(wib(2026, 12, 23, 6)) == wib(2026, 12, 23, 7, 30)
+    assert office.next_alert_time(wib(2026, 12, 23, 10)) == wib(2026, 12, 23, 10)
+    whole = WorkingCalendar("Asia/Jakarta", CHRISTMAS)
+    assert whole.next_alert_time(wib(2026, 12, 23, 20)) == wib(2026, 12, 28, 8)
+    assert whole.next_alert_time(wib(2026, 12, 23, 15, 59)) == wib(2026, 12, 23, 15, 59)
+    # a weekday without office hours has no alerts either
+    mondays = WorkingCalendar("Asia/Jakarta", office_hours={0: (time(8), time(12))})
+    assert mondays.next_alert_time(wib(2026, 11, 24, 9)) == wib(2026, 11, 30, 8)
+
+
+# ---- calendar documents
+
+def test_a_document_is_validated():
+    CalendarSpec(jurisdiction="kota-x", timezone="Asia/Makassar",
+                 office_hours={"mon": "07:30-16:00"})
+    for bad, why in [
+        (dict(timezone="Asia/WITA"), "time zone"),
+        (dict(office_hours={"sat": "08:00-12:00"}), "mon..fri"),
+        (dict(office_hours={"mon": "16:00-07:30"}), "after the start"),
+        (dict(office_hours={"mon": "pagi"}), "HH:MM-HH:MM"),
+        (dict(alert_hours="8-16"), "HH:MM"),
+        (dict(jurisdiction="Kota X"), "pattern"),
+        (dict(holidays=[]), "Extra inputs"),
+    ]:
+        with pytest.raises(ValidationError, match=why):
+            CalendarSpec.model_validate({"jurisdiction": "kota-x", "timezone": "Asia/Jakarta"} | bad)
+    for bad, why in [
+        (dict(op="move", date="2026-05-27"), "needs it"),
+        (dict(op="remove", date="2026-05-27", to="2026-05-26"), "is for a move"),
+        (dict(op="move", date="2026-05-27", to="2026-05-27"), "another date"),
+        (dict(op="add", date="2026-09-25"), "needs its name"),
+        (dict(op="add", date="2026-09-25", name="x", kind="regional"), "kind"),
+    ]:
+        with pytest.raises(ValidationError, match=why):
+            DayChange.model_validate(bad)
+
+
+def test_national_days_come_from_the_package_with_indonesian_names():
+    cal = build_calendar(CalendarSpec(jurisdiction="kota-x", timezone="Asia/Jayapura"))
+    assert cal.non_working_reason(D(2026, 3, 19)) == "Hari Suci Nyepi"
+    assert cal.non_working_reason(D(2026, 3, 18)) == "Cuti Bersama Hari Suci Nyepi"
+    assert cal.non_working_reason(D(2025, 8, 18)) == "Cuti Bersama Hari Kemerdekaan Republik Indonesia"
+    assert not cal.is_working_day(D(2030, 1, 1))                  # years ahead are there too
+    without = build_calendar(CalendarSpec(jurisdiction="kota-x", timezone="Asia/Jayapura",
+                                          include_cuti_bersama=False))
+    assert without.is_working_day(D(2026, 3, 18)) and not without.is_working_day(D(2026, 3, 19))
+
+
+def test_later_decrees_apply_in_order():
     spec = CalendarSpec(jurisdiction="kota-x", timezone="Asia/Makassar", changes=(
-        DayChange(op="move", date=D(2026, 5, 27), to=D(2026, 5, 26), decree="SKB revisi"),
-        DayChange(op="add", date=D(2026, 9, 25), name="Hari jadi kota", kind="local"),
-        DayChange(op="remove", date=D(2026, 12, 24), note="cuti bersama dibatalkan"),
+        DayChange(op="move", date=D(2026, 5, 27), to=D(2026, 5, 26), decree="SKB (perubahan)"),
+        DayChange(op="add", date=D(2026, 9, 25), name="Hari Jadi Kota", kind="local"),
+        DayChange(op="remove", date=D(2026, 12, 24), note="pelayanan tetap buka"),
+        DayChange(op="move", date=D(2026, 9, 25), to=D(2026, 9, 28), name="Hari Jadi Kota (diganti)"),
     ))
-    cal = build_calendar(spec)
+    cal = build_calendar(spec, version=7)
     assert cal.is_working_day(D(2026, 5, 27)) and not cal.is_working_day(D(2026, 5, 26))
-    assert "Adha" in cal.non_working_reason(D(2026, 5, 26))   # the day keeps its name
-    assert cal.non_working_reason(D(2026, 9, 25)) == "Hari jadi kota"
+    assert cal.non_working_reason(D(2026, 5, 26)) == "Hari Raya Idul Adha"   # keeps its name
+    assert cal.is_working_day(D(2026, 9, 25))
+    assert cal.non_working_reason(D(2026, 9, 28)) == "Hari Jadi Kota (diganti)"
     assert cal.is_working_day(D(2026, 12, 24))
-    assert cal.non_working_reason(D(2026, 11, 21)) == "Sabtu"
+    assert (cal.timezone, cal.jurisdiction, cal.version) == ("Asia/Makassar", "kota-x", 7)
+    assert build_calendar(spec, version=7) is cal                 # built once
 
+
+def test_the_shipped_files():
+    specs = {s.jurisdiction: s for s in load_calendar_files()}
+    assert {j: s.timezone for j, s in specs.items()} == {
+        "*": "Asia/Jakarta", "kota-bandung": "Asia/Jakarta", "kota-makassar": "Asia/Makassar",
+        "kota-jayapura": "Asia/Jayapura"}
+    for jurisdiction in ("kota-bandung", "kota-makassar", "kota-jayapura"):
+        cal = build_calendar(specs[jurisdiction])
+        start = datetime.combine(D(2026, 11, 23), time(0), tzinfo=cal.zone)
+        # 43 hours at the office, breaks included: 37.5 hours of work (Perpres 21/2023)
+        assert cal.working_seconds(start, start + timedelta(days=7)) == 43 * 3600
+
+
+def test_a_file_named_for_another_jurisdiction_is_refused(tmp_path):
+    (tmp_path / "_national.yaml").write_text('jurisdiction: "*"\ntimezone: Asia/Jakarta\n')
+    (tmp_path / "kota-a.yaml").write_text("jurisdiction: kota-b\ntimezone: Asia/Jakarta\n")
+    with pytest.raises(ValueError, match="name it kota-b.yaml"):
+        load_calendar_files(tmp_path)
+    (tmp_path / "kota-a.yaml").unlink()
+    (tmp_path / "_national.yaml").unlink()
+    with pytest.raises(ValueError, match="no national default"):
+        load_calendar_files(tmp_path)
+
+
+# ---- the registry's twin
 
 async def test_an_unknown_jurisdiction_gets_the_national_calendar():
-    cal = await FixedCalendars().calendar("kabupaten-entah")
-    assert cal.timezone == "Asia/Jakarta" and not cal.is_working_day(D(2026, 8, 17))
-    assert (await FixedCalendars().calendar("kota-jayapura")).timezone == "Asia/Jayapura"
+    calendars = FixedCalendars()
+    cal = await calendars.calendar("kabupaten-entah")
+    assert cal.timezone == "Asia/Jakarta" and cal.jurisdiction == "*"
+    assert not cal.is_working_day(D(2026, 8, 17))
+    assert (await calendars.calendar("kota-jayapura")).timezone == "Asia/Jayapura"
+    assert await calendars.calendar("kota-jayapura") is await calendars.calendar("kota-jayapura")
 
 
-def test_working_time_with_office_hours_and_without():
-    christmas = {D(2026, 12, 24): "cuti", D(2026, 12, 25): "Natal"}
-    office = WorkingCalendar("Asia/Jakarta", christmas,
-                             office_hours={d: (time(7, 30), time(16)) for d in range(5)})
-    wib = ZoneInfo("Asia/Jakarta")
-    a = datetime(2026, 12, 23, 12, tzinfo=wib)
-    b = datetime(2026, 12, 28, 9, tzinfo=wib)
-    assert office.working_seconds(a, b) == (4 + 1.5) * 3600          # Wed 12-16, Mon 7:30-9
-    assert office.add_working_seconds(a, 4 * 3600) == datetime(2026, 12, 23, 16, tzinfo=wib)
-    assert office.add_working_seconds(a, 5 * 3600) == datetime(2026, 12, 28, 8, 30, tzinfo=wib)
-    # a deadline that ends with a day's working time is that day's 23:59:59
-    assert office.deadline_after(a, 4 * 3600) == datetime(2026, 12, 23, 23, 59, 59, tzinfo=wib)
-    assert office.next_alert_time(datetime(2026, 12, 23, 20, tzinfo=wib)) == \
-        datetime(2026, 12, 28, 7, 30, tzinfo=wib)
-    whole = WorkingCalendar("Asia/Jakarta", christmas)
-    assert whole.working_seconds(a, b) == (12 + 9) * 3600            # Wed 12-24, Mon 0-9
-    assert whole.next_alert_time(datetime(2026, 12, 23, 20, tzinfo=wib)) == \
-        datetime(2026, 12, 28, 8, tzinfo=wib)
+async def test_listeners_hear_each_change_with_the_old_and_new_calendar():
+    calendars, heard = FixedCalendars(), []
+
+    async def listener(jurisdiction, old, new):
+        heard.append((jurisdiction, old.jurisdiction, new.jurisdiction, new.version > old.version,
+                      new.is_working_day(D(2026, 12, 24))))
+
+    calendars.add_listener(listener)
+    spec = CalendarSpec(jurisdiction="kabupaten-baru", timezone="Asia/Makassar", changes=(
+        DayChange(op="remove", date=D(2026, 12, 24)),))
+    saved = await calendars.change(spec, actor="op-1", note="kalender sendiri")
+    assert heard == [("kabupaten-baru", "*", "kabupaten-baru", True, True)]
+    assert [v.version for v in await calendars.history("kabupaten-baru")] == [saved.version]
+    assert (await calendars.calendar("kabupaten-baru")).timezone == "Asia/Makassar"

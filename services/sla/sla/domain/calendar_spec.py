@@ -52,6 +52,8 @@ class DayChange(BaseModel):
     def _move_needs_a_target(self) -> "DayChange":
         if (self.op == "move") != (self.to is not None):
             raise ValueError("`to` is for a move, and a move needs it")
+        if self.to == self.date:
+            raise ValueError("a move needs another date")
         if self.op == "add" and not self.name:
             raise ValueError("an added day needs its name")
         return self
@@ -60,15 +62,17 @@ class DayChange(BaseModel):
 class CalendarSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    jurisdiction: str = Field(pattern=r"^(\*|[a-z0-9][a-z0-9-]*)$")
+    jurisdiction: str = Field(pattern=r"^(\*|[a-z0-9]+(?:-[a-z0-9]+)*)$", max_length=60,
+                              description="'*' is the national calendar")
     timezone: str = Field(description="Asia/Jakarta (WIB), Asia/Makassar (WITA), Asia/Jayapura (WIT)")
     office_hours: dict[str, str] | None = Field(
         default=None, description="Per weekday (mon..fri), e.g. '07:30-16:00'; unset: whole days")
     alert_hours: str = Field(default="08:00-16:00",
                              description="When alerts are delivered if there are no office hours")
     include_cuti_bersama: bool = True
-    changes: tuple[DayChange, ...] = ()
-    note: str | None = None
+    changes: tuple[DayChange, ...] = Field(default=(), max_length=2000,
+                                           description="Later decrees, applied in order")
+    note: str | None = Field(default=None, max_length=500)
 
     @field_validator("timezone")
     @classmethod
