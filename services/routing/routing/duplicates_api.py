@@ -15,9 +15,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from backbone.staff_auth import StaffIdentity, staff_caller
+from backbone.staff_auth import StaffIdentity, operator_caller
 from backbone.problems import ProblemError
-from contracts.lifecycle import Role
 from routing.adapters.duplicates import NotOpen, Pair
 
 router = APIRouter(tags=["duplicates"])
@@ -53,10 +52,7 @@ class DuplicatePage(BaseModel):
 
 
 async def operator(request: Request) -> StaffIdentity:
-    who = await staff_caller(request)
-    if who.role is not Role.OPERATOR:
-        raise HTTPException(403, "Only operators work on duplicate candidates")
-    return who
+    return await operator_caller(request)
 
 
 Operator = Annotated[StaffIdentity, Depends(operator)]

@@ -17,8 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from backbone.staff_auth import StaffIdentity, staff_caller
-from contracts.lifecycle import Role
+from backbone.staff_auth import StaffIdentity, operator_caller, require_jurisdiction
 from routing.adapters.jurisdictions import StaleVersion, StoredVersion
 from routing.domain.jurisdictions import Jurisdiction
 from routing.jurisdiction_registry import JurisdictionRegistry
@@ -64,15 +63,7 @@ def registry(request: Request) -> JurisdictionRegistry:
 
 
 async def operator(request: Request) -> StaffIdentity:
-    who = await staff_caller(request)
-    if who.role is not Role.OPERATOR:
-        raise HTTPException(403, "Only operators manage jurisdictions")
-    return who
-
-
-def _may_act_on(who: StaffIdentity, jurisdiction_id: str) -> None:
-    if who.jurisdiction is not None and who.jurisdiction != jurisdiction_id:
-        raise HTTPException(403, f"Your token is for jurisdiction {who.jurisdiction} only")
+    return await operator_caller(request)
 
 
 Registry = Annotated[JurisdictionRegistry, Depends(registry)]
@@ -102,7 +93,7 @@ async def get_jurisdiction(jurisdiction_id: JurisdictionId, jurisdictions: Regis
             summary="Replace a jurisdiction's configuration (operators): a new version")
 async def put_jurisdiction(jurisdiction_id: JurisdictionId, change: JurisdictionChange,
                            jurisdictions: Registry, who: Operator) -> Jurisdiction:
-    _may_act_on(who, jurisdiction_id)
+    require_jurisdiction(who, jurisdiction_id)
     if change.config.id != jurisdiction_id:
         raise ProblemError(422, "validation-error", "Your request is not valid",
                            "The configuration's id must be the one in the path.",
@@ -123,7 +114,7 @@ async def put_jurisdiction(jurisdiction_id: JurisdictionId, change: Jurisdiction
             responses={**_STAFF, **_MISSING},
             summary="Every version, newest first: who, when, why, from a file or the API")
 async def history(jurisdiction_id: JurisdictionId, request: Request, who: Operator) -> list[VersionInfo]:
-    _may_act_on(who, jurisdiction_id)
+    require_jurisdiction(who, jurisdiction_id)
     async with request.app.state.runtime.unit_of_work() as uow:
         versions = await uow.jurisdictions.history(jurisdiction_id)
     if not versions:
@@ -135,7 +126,7 @@ async def history(jurisdiction_id: JurisdictionId, request: Request, who: Operat
             responses={**_STAFF, **_MISSING}, summary="One version as it was saved")
 async def version(jurisdiction_id: JurisdictionId, version: Annotated[int, Path(ge=1)],
                   request: Request, who: Operator) -> VersionDetail:
-    _may_act_on(who, jurisdiction_id)
+    require_jurisdiction(who, jurisdiction_id)
     async with request.app.state.runtime.unit_of_work() as uow:
         found = await uow.jurisdictions.version(jurisdiction_id, version)
     if found is None:
