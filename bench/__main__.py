@@ -15,7 +15,11 @@ under var/bench-<id>/) is started as `make run` would, then:
   5. classifier   routing's classifier in process after the stack stopped: classifications/s
                   and p99 latency per complaint on the held-out texts (bench/classify.py;
                   --classify-rounds 0 skips)
-  6. sla clocks   before the stack stops, on its PostgreSQL (own database): for each of
+  6. notify      after the platform phases: --notify-per-channel complaints per channel (e-mail,
+                  SMS, WhatsApp, webhook) made known to notify on its topics, then one burst of
+                  dispositions: deliveries/s per channel and event->delivery lag at the local
+                  sinks (bench/notify_deliveries.py; 0 skips)
+  7. sla clocks   before the stack stops, on its PostgreSQL (own database): for each of
                   --sla-clocks open clocks, database size, the time to claim due clocks and the
                   lag from deadline to alert with the real firing loop (bench/sla_clocks.py;
                   --sla-clocks 0 skips)
@@ -38,6 +42,7 @@ from pathlib import Path
 
 from bench import limits, open311, phases, report, service_logs
 from bench import classify as bench_classify
+from bench import notify_deliveries as bench_notify
 from bench import sla_clocks as bench_sla_clocks
 from bench.footprint import Footprint
 from bench.mailwatch import MailWatch
@@ -68,6 +73,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep var/bench-<id>/ (logs, data) afterwards")
     p.add_argument("--sla-clocks", default="100000,1000000", metavar="SIZES",
                    help="open clocks for the sla clocks phase, comma separated; 0 skips")
+    p.add_argument("--notify-per-channel", type=int, default=1000,
+                   help="messages per channel in the notify phase; 0 skips")
     p.add_argument("--classify-rounds", type=int, default=3,
                    help="rounds over the held-out texts for the in-process classifier bench; 0 skips")
     return p.parse_args()
@@ -80,7 +87,8 @@ def main() -> None:
     results: dict = {"meta": meta(run_id, args)}
     config = StackConfig.private(home, prefix="bench.")
     # One load generator on one address: limits stay on (their cost is measured), out of reach.
-    config.extra_env = {"RATE_LIMIT_PER_CLIENT": "10000000/minute"}
+    config.extra_env = {"RATE_LIMIT_PER_CLIENT": "10000000/minute",
+                        "QUIET_HOURS": ""}   # measured at any hour: nothing held till morning
     stack = Stack(config)
     started = time.monotonic()
     try:
@@ -135,6 +143,12 @@ async def platform_phases(stack: Stack, args: argparse.Namespace, run_id: str, m
             results["open311"] = await open311.posts(ctx.intake_url, stack.staff_token("operator"),
                                                      run_id, args.open311, args.concurrency)
             open311.print_posts(report.say, results["open311"])
+        if args.notify_per_channel:
+            try:
+                results["notify"] = await bench_notify.run(stack, args.notify_per_channel, report.say)
+            except Exception as exc:  # must not lose the platform's numbers
+                results["notify"] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+                report.say(f"notify bench failed: {results['notify']['error']}")
     return log_marks
 
 

@@ -38,6 +38,8 @@ class MailWatch:
         response = await self._mail.get("/api/messages", params={"since": self._seen, "limit": 5000})
         batch = response.raise_for_status().json()
         for message in batch:
+            if message["headers"].get("X-Lapor-Template", "complaint_assigned") != "complaint_assigned":
+                continue    # the receipt at submission: the bench times the routed message
             at = datetime.fromisoformat(message["received_at"]).timestamp()
             for rcpt in message["rcpt_tos"]:
                 self.received.setdefault(rcpt, at)

@@ -22,7 +22,11 @@ def platform(infra):
         service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix,
         extra_env={"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5",
                    # One address (127.0.0.1) runs every test; each test mints its own tokens.
-                   "RATE_LIMIT_PER_CLIENT": "100000/minute", "RATE_LIMIT_PER_TOKEN": "300/minute"},
+                   "RATE_LIMIT_PER_CLIENT": "100000/minute", "RATE_LIMIT_PER_TOKEN": "300/minute",
+                   # notify: tests run at any hour, and wait seconds, not hours, for retries.
+                   "QUIET_HOURS": "", "RETRY_BASE_SECONDS": "0.5", "RETRY_CAP_SECONDS": "5",
+                   "SMS_ATTEMPTS": "4", "WHATSAPP_ATTEMPTS": "2", "RATING_REQUEST_DELAY_SECONDS": "1",
+                   "DISPATCH_LEASE_SECONDS": "15"},
     )
     stack = Stack(config)
     stack.dsn = infra.dsn

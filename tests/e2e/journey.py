@@ -23,12 +23,14 @@ def submit(api: httpx.Client, title: str, description: str, email: str | None = 
     return response.json() | {"trace_id": response.headers["X-Trace-Id"], "email": body["reporter"]["email"]}
 
 
-def mails_for(mail: httpx.Client, receipt: dict) -> list[dict]:
+def mails_for(mail: httpx.Client, receipt: dict, template: str | None = "complaint_assigned") -> list[dict]:
     """Mail about this complaint to this citizen (test stacks share one mail catcher, and each
-    stack's tracking numbers start at the same number)."""
+    stack's tracking numbers start at the same number); by default the message that says it
+    was routed to an OPD (`template=None`: every message)."""
     messages = mail.get("/api/messages").json()
     return [m for m in messages if m["rcpt_tos"] == [receipt["email"]]
-            and m["headers"].get("X-Lapor-Tracking-Number") == receipt["tracking_number"]]
+            and m["headers"].get("X-Lapor-Tracking-Number") == receipt["tracking_number"]
+            and (template is None or m["headers"].get("X-Lapor-Template") == template)]
 
 
 def wait_for_mail(mail: httpx.Client, receipt: dict, timeout: float = 60) -> dict:

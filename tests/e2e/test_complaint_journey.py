@@ -21,7 +21,9 @@ def test_submit_to_email_with_status_deadline_history_and_one_trace(platform, ap
 
     def notified():
         current = view(api, receipt)
-        return current if any(h["action"] == "citizen_notified" for h in current["history"]) else None
+        return current if any(h["action"] == "citizen_notified"
+                              and h["details"].get("template") == "complaint_assigned"
+                              for h in current["history"]) else None
 
     state = wait_until(notified, 30, "history complete")
     assert state["status"] == "disposed"

@@ -1,9 +1,10 @@
-"""notify's merge links and per-recipient deliveries: the in-memory twins and PostgreSQL behave
-alike, and the upgrade from one delivery per fact keeps what was owed."""
+"""notify's stores: the in-memory twins and PostgreSQL behave alike (merge links, deliveries
+and their log, contacts and preferences, the directory), and the upgrades keep what was owed."""
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 
 import pytest
@@ -12,12 +13,15 @@ from backbone.db import apply_migrations
 from backbone.pii import PiiCipher
 from contracts.events import CitizenContactProvidedV2, ComplaintFollowedUpV1, ComplaintMergedV1
 from notify import handlers
-from notify.adapters.deliveries import NotifyInMemoryUnitOfWork, NotifyPgUnitOfWork
-from notify.adapters.mailer import InMemoryMailer
+from notify.adapters.uow import NotifyInMemoryUnitOfWork, NotifyPgUnitOfWork
+from notify.domain import outcomes
+from notify.domain.delivery import Contact, Profile, StaffAddress, WebhookEndpoint
+from notify.domain.retry import RetryPolicy, SendFailed
 from tests.integration.helpers import twin_or_postgres
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
+LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -41,10 +45,11 @@ async def test_merge_links_chain_and_count_from_their_instant(make_uow):
         assert await uow.merges.followers(middle, T0) == [first]
 
 
-def contact(cid, tracking, email):
+def contact(cid, tracking, email, token_hash=None):
     return CitizenContactProvidedV2(
         complaint_id=cid, occurred_at=T0, tracking_number=tracking, has_email=True,
-        sealed_contact=CIPHER.seal({"name": None, "email": email, "phone": None}).decode())
+        sealed_contact=CIPHER.seal({"name": None, "email": email, "phone": None}).decode(),
+        access_token_hash=token_hash)
 
 
 def transition(model, cid, tracking, at, **extra):
@@ -52,13 +57,12 @@ def transition(model, cid, tracking, at, **extra):
                  action="act", from_status="a", to_status="b", actor_role="opd", **extra)
 
 
-async def test_one_fact_is_sent_once_to_each_citizen_whatever_the_order_and_replays(make_uow):
+async def test_one_fact_is_owed_once_to_each_citizen_whatever_the_order_and_replays(make_uow):
     target, duplicate = uuid.uuid4(), uuid.uuid4()
     before = transition(ComplaintFollowedUpV1, target, "1000003", T0 - timedelta(days=1), note="awal")
     after = transition(ComplaintFollowedUpV1, target, "1000003", T0 + timedelta(days=1), note="lanjut")
     merge = transition(ComplaintMergedV1, duplicate, "1000007", T0, into_complaint_id=target,
                        into_tracking_number="1000003")
-    # The target's later answer is read before the merge (another partition), then all again.
     steps = [(handlers.on_contact_provided, contact(target, "1000003", "ani@example.id")),
              (handlers.on_contact_provided, contact(duplicate, "1000007", "budi@example.id")),
              (handlers.on_complaint_followed_up, before), (handlers.on_complaint_followed_up, after),
@@ -69,23 +73,105 @@ async def test_one_fact_is_sent_once_to_each_citizen_whatever_the_order_and_repl
             await handler(event, uow)
     async with make_uow() as uow:
         facts = await uow.deliveries.facts_about(target, T0)
-    assert [f.context["note"] for f in facts] == ["lanjut"]
-
-    mailer = InMemoryMailer()
-    for _ in range(2):
-        await handlers.dispatch_due(make_uow, mailer, CIPHER, lambda: T0 + timedelta(days=2),
-                                    max_attempts=3, limit=10)
-    sent = sorted((m.to, m.subject) for m in mailer.sent)
-    assert sent == [
-        ("ani@example.id", "[LAPOR] Tindak lanjut atas pengaduan 1000003"),
-        ("ani@example.id", "[LAPOR] Tindak lanjut atas pengaduan 1000003"),
-        ("budi@example.id", "[LAPOR] Pengaduan 1000007 digabungkan dengan pengaduan 1000003"),
-        ("budi@example.id", "[LAPOR] Tindak lanjut atas pengaduan 1000003"),
-    ]
-    assert len({m.message_id for m in mailer.sent}) == 4
+        assert [f.context["note"] for f in facts] == ["lanjut"]
+        due = await uow.deliveries.claim_due(T0 + timedelta(days=2), 10, LEASE)
+    owed = sorted((d.delivery.recipient_id == target, d.delivery.template) for d in due)
+    assert owed == [(False, "complaint_followed_up"), (False, "complaint_merged"),
+                    (True, "complaint_followed_up"), (True, "complaint_followed_up")]
+    assert {d.contact.tracking_number for d in due} == {"1000003", "1000007"}
 
 
-async def test_the_upgrade_keeps_what_was_owed_and_its_uniqueness(pool, prefix):
+async def test_claim_settle_and_the_attempt_log(make_uow):
+    cid = uuid.uuid4()
+    async with make_uow() as uow:
+        await handlers.on_contact_provided(contact(cid, "1000001", "a@example.id"), uow)
+        await uow.contacts.save_profile(Profile(cid, "1000001", "kota-bandung", "web", False,
+                                                "fe-1", "Judul"), T0)
+        await handlers.on_complaint_followed_up(
+            transition(ComplaintFollowedUpV1, cid, "1000001", T0, note="n"), uow)
+    async with make_uow() as uow:
+        [item] = await uow.deliveries.claim_due(T0, 10, LEASE)
+        assert await uow.deliveries.claim_due(T0, 10, LEASE) == [], "leased"
+    assert item.profile.frontend == "fe-1" and item.profile.title == "Judul"
+    assert item.contact.has_email and not item.contact.has_phone
+    d = outcomes.start(item.delivery, ("email", "sms"))
+    after, attempt = outcomes.failed(d, SendFailed("transient", "HTTP 503"),
+                                     RetryPolicy(attempts=1), T0)
+    async with make_uow() as uow:
+        assert await uow.deliveries.settle(after, attempt)
+    async with make_uow() as uow:
+        [again] = await uow.deliveries.claim_due(T0 + timedelta(seconds=1), 10, LEASE)
+        assert again.delivery.channel == "sms" and again.delivery.channels == ("email", "sms")
+        done, sent = outcomes.succeeded(again.delivery, T0 + timedelta(seconds=2), "gateway", "gw-9")
+        assert await uow.deliveries.settle(done, sent)
+        assert not await uow.deliveries.settle(done, sent), "settled once"
+    async with make_uow() as uow:
+        [(logged, attempts)] = await uow.deliveries.of_complaint(cid)
+    assert logged.status == "sent" and logged.attempts == 2
+    assert [(a.channel, a.outcome, a.provider_ref) for a in attempts] == [
+        ("email", "fallback", None), ("sms", "sent", "gw-9")]
+
+
+async def test_cancel_requeue_and_the_digest_once_a_day(make_uow):
+    cid, operator = uuid.uuid4(), uuid.uuid4()
+    from notify.domain.facts import Fact
+    rating = Fact(uuid.uuid4(), cid, T0, "rating_requested", {}, not_before=T0 + timedelta(hours=1))
+    held = [Fact(uuid.uuid4(), cid, T0 + timedelta(minutes=m), "operator_sla_breached",
+                 {"clock": "first_response", "due_at": T0.isoformat()}, jurisdiction="k",
+                 tracking_number="1000001").delivery_to(operator, "operator", held=True)
+            for m in range(3)]
+    async with make_uow() as uow:
+        assert await uow.deliveries.add(rating.delivery_to(cid))
+        for h in held:
+            assert await uow.deliveries.add(h)
+    async with make_uow() as uow:
+        assert await uow.deliveries.claim_due(T0 + timedelta(minutes=30), 10, LEASE) == [], \
+            "not before its time; held ones never"
+        assert await uow.deliveries.cancel(cid, "rating_requested", "rated") == 1
+        [d] = [x for x, _ in await uow.deliveries.of_complaint(cid) if x.template == "rating_requested"]
+        assert d.status == "cancelled"
+        assert not await uow.deliveries.requeue(d.id, T0), "only failed or skipped come back"
+        found = await uow.deliveries.held(T0 + timedelta(days=1))
+        assert sorted(h.id for h in found) == sorted(h.id for h in held)
+        digest = replace(held[0], id=uuid.uuid4(), about_event_id=uuid.uuid4(), status="pending",
+                         template="operator_digest")
+        assert await uow.deliveries.digested(operator, date(2026, 11, 24), digest, [h.id for h in held])
+    async with make_uow() as uow:
+        assert not await uow.deliveries.digested(operator, date(2026, 11, 24), digest, [])
+        assert await uow.deliveries.held(T0 + timedelta(days=1)) == []
+
+
+async def test_contacts_preferences_and_the_directory(make_uow):
+    cid = uuid.uuid4()
+    async with make_uow() as uow:
+        await handlers.on_contact_provided(contact(cid, "1000005", "c@example.id", "ab" * 32), uow)
+        await handlers.on_contact_provided(contact(cid, "1000005", "c@example.id", None), uow)
+    async with make_uow() as uow:
+        complaint_id, found, token_hash, profile = await uow.contacts.by_tracking_number("1000005")
+        assert (complaint_id, token_hash, profile) == (cid, "ab" * 32, None)
+        await uow.contacts.update(cid, replace(found, preferences={"channels": ["sms"]},
+                                               has_phone=True), T0)
+    async with make_uow() as uow:
+        _, found, _, _ = await uow.contacts.by_tracking_number("1000005")
+        assert found.preferences == {"channels": ["sms"]} and found.has_phone
+        assert await uow.contacts.by_tracking_number("999") is None
+        staff = StaffAddress(uuid.uuid4(), "kota-a", "opd_staff", "dlh", "email",
+                             CIPHER.seal({"address": "dlh@a.test"}))
+        await uow.directory.add_staff(staff)
+        await uow.directory.add_webhook(WebhookEndpoint(uuid.uuid4(), "fe", "https://fe.test/h",
+                                                        CIPHER.seal({"secret": "whsec_x"})))
+    async with make_uow() as uow:
+        assert [a.id for a in await uow.directory.staff_for("kota-a", "opd_staff", "dlh")] == [staff.id]
+        assert await uow.directory.staff_for("kota-a", "opd_staff", "pupr") == []
+        assert await uow.directory.staff_for("kota-a", "operator", None) == []
+        [hook] = await uow.directory.webhooks_for("fe")
+        assert await uow.directory.remove_webhook(hook.id)
+        assert await uow.directory.remove_staff(staff.id)
+    async with make_uow() as uow:
+        assert await uow.directory.webhooks_for("fe") == [] and await uow.directory.staff() == []
+
+
+async def test_the_upgrades_keep_what_was_owed_and_its_uniqueness(pool, prefix):
     schema = prefix.rstrip(".")
     folder = resources.files("notify") / "migrations"
     cid, fact = uuid.uuid4(), uuid.uuid4()
@@ -96,12 +182,15 @@ async def test_the_upgrade_keeps_what_was_owed_and_its_uniqueness(pool, prefix):
             "INSERT INTO deliveries (id, complaint_id, about_event_id, channel, template, context)"
             " VALUES ($1, $2, $3, 'email', 'complaint_assigned', $4::jsonb)",
             uuid.uuid4(), cid, fact, json.dumps({"tracking_number": "1", "opd_name": "DLH"}))
-    assert await apply_migrations(pool, schema, "notify") == ["notify:0002_merge_followers.sql"]
+    assert await apply_migrations(pool, schema, "notify") == [
+        "notify:0002_merge_followers.sql", "notify:0003_channels_and_audiences.sql"]
     uow_factory = lambda: NotifyPgUnitOfWork(pool, "/test", prefix, schema)  # noqa: E731
     async with uow_factory() as uow:
-        await uow.deliveries.save_contact(cid, "1", CIPHER.seal({"email": "a@example.id"}), True, "id")
+        await uow.contacts.save_contact(cid, Contact(CIPHER.seal({"email": "a@example.id"}), "id",
+                                                     "1", has_email=True), None)
         [own] = await uow.deliveries.facts_about(cid, datetime(2000, 1, 1, tzinfo=timezone.utc))
         assert own.id == fact
         assert not await uow.deliveries.add(own.delivery_to(cid)), "still owed once"
-        [due] = await uow.deliveries.claim_due(datetime.now(timezone.utc), 10, timedelta(seconds=60))
-    assert due.delivery.recipient_id == cid and due.recipient_tracking_number == "1"
+        [due] = await uow.deliveries.claim_due(datetime.now(timezone.utc), 10, LEASE)
+    assert due.delivery.recipient_id == cid and due.contact.tracking_number == "1"
+    assert due.delivery.channel == "pending" and due.delivery.channels == ()

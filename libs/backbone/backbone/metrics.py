@@ -32,7 +32,12 @@ OUTBOX_QUARANTINED = Gauge(
 OUTBOX_QUARANTINED_TOTAL = Counter(
     "lapor_outbox_quarantined_total", "Outbox rows quarantined", ["service", "topic"])
 DELIVERIES = Counter(
-    "lapor_deliveries_total", "Citizen notifications by outcome", ["service", "channel", "outcome"])
+    "lapor_deliveries_total", "Notification attempts by channel and outcome (sent, retry, "
+    "fallback, failed, deferred, skipped)", ["service", "channel", "outcome"])
+DELIVERY_LAG = Histogram(
+    "lapor_delivery_lag_seconds", "From the fact to the message handed over (quiet hours "
+    "and retries included)", ["service", "channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600))
 HTTP_LATENCY = Histogram(
     "lapor_http_request_duration_seconds", "HTTP request latency",
     ["service", "method", "route", "status"],

@@ -61,6 +61,8 @@ class ComplaintSubmittedV1(Event):
     anonymous: bool = False
     confidential: bool = False
     language: Literal["id", "en"] = "id"
+    frontend: str | None = Field(default=None, description="The registered front end (API key "
+                                 "name) that submitted it, if any: its webhooks hear of it")
 
 
 class CitizenContactProvidedV2(Event):
@@ -76,6 +78,9 @@ class CitizenContactProvidedV2(Event):
     has_email: bool = False
     has_phone: bool = False
     language: Literal["id", "en"] = "id"
+    access_token_hash: str | None = Field(
+        default=None, description="SHA-256 (hex) of the citizen's access token: notify checks "
+        "it when the citizen changes how they are told (the token itself never travels)")
 
 
 ReportType = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
@@ -445,16 +450,51 @@ SLA_CLOCK_EVENTS: tuple[type[SlaClockEvent], ...] = (
 SLA_ALERT_EVENTS: tuple[type[SlaAlert], ...] = (SlaWarningIssuedV1, SlaBreachedV1, SlaEscalatedV1)
 
 
+NotifyChannel = Literal["email", "sms", "whatsapp", "webhook"]
+NotifyAudience = Literal["citizen", "frontend", "opd", "operator"]
+
+
 class NotificationSentV1(Event):
-    """Notify delivered a message to the citizen. Carries no address."""
+    """Notify delivered a message (to the citizen unless `audience` says otherwise). Carries no
+    address. For a citizen it is about the complaint whose citizen was written to."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "NotificationSent.v1"
 
     tracking_number: str
-    channel: Literal["email", "sms", "whatsapp", "webhook"]
+    channel: NotifyChannel
     template: str
     language: Literal["id", "en"]
     about_event_id: UUID
+    audience: NotifyAudience = "citizen"
+    delivery_id: UUID | None = None
+    attempts: int = Field(default=1, ge=1, description="Attempts it took, on every channel")
+    fell_back_from: list[NotifyChannel] = Field(
+        default_factory=list, description="Channels tried first that failed for good")
+    transport: str | None = Field(default=None, description="smtp, gateway, twilio, topic, http")
+
+
+class NotificationFailedV1(Event):
+    """Notify gave a message up for good: every channel it could use failed permanently or
+    kept failing past its retries, or there was no way to reach the recipient. No address."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "NotificationFailed.v1"
+
+    tracking_number: str
+    template: str
+    audience: NotifyAudience = "citizen"
+    delivery_id: UUID
+    about_event_id: UUID
+    channels_tried: list[NotifyChannel] = Field(default_factory=list)
+    attempts: int = Field(ge=0)
+    error_class: Literal["permanent", "exhausted", "unreachable", "uncomposable"]
+    reason: str = Field(description="The last error, for operators; never an address")
+
+
+class DeliveryDeadLetteredV1(NotificationFailedV1):
+    """The same failure on notify's delivery dead-letter topic, where operators look for what
+    to replay (`POST /v1/deliveries/{delivery_id}/retry` on notify)."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "DeliveryDeadLettered.v1"
 
 
 # ---- channels: SMS, WhatsApp and social media, through adapters outside the platform
@@ -758,7 +798,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DuplicateCandidatesFoundV1,
         *SLA_CLOCK_EVENTS,
         *SLA_ALERT_EVENTS,
-        NotificationSentV1,
+        NotificationSentV1, NotificationFailedV1, DeliveryDeadLetteredV1,
         *LIFECYCLE_EVENTS,
         *CHANNEL_EVENTS,
         *OPD_FEED_EVENTS,
@@ -779,6 +819,8 @@ TOPIC_OF: dict[type[Event], topics.Topic] = {
     **{model: topics.SLA_EVENTS for model in SLA_CLOCK_EVENTS},
     **{model: topics.SLA_ALERTS for model in SLA_ALERT_EVENTS},
     NotificationSentV1: topics.NOTIFY_EVENTS,
+    NotificationFailedV1: topics.NOTIFY_EVENTS,
+    DeliveryDeadLetteredV1: topics.NOTIFY_DEAD_LETTERS,
     **{model: topics.INTAKE_EVENTS for model in LIFECYCLE_EVENTS},
     ChannelMessageReceivedV1: topics.CHANNELS_INBOUND,
     ChannelMessageHandledV1: topics.INTAKE_CONTACTS,

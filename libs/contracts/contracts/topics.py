@@ -46,6 +46,11 @@ NOTIFY_EVENTS = Topic(
     "complaints.notify.events", 6, "notify",
     "Delivery outcomes of citizen notifications (no addresses).",
 )
+NOTIFY_DEAD_LETTERS = Topic(
+    "complaints.notify.deliveries.dlq", 3, "notify",
+    "Messages notify gave up for good, with the reason and the channels tried (no addresses): "
+    "what operators review and replay.",
+)
 
 CHANNELS_INBOUND = Topic(
     "complaints.channels.inbound", 6, "channels",
@@ -81,6 +86,7 @@ def opd_topic(jurisdiction: str, opd_id: str) -> Topic:
 
 ALL_TOPICS: tuple[Topic, ...] = (
     INTAKE_EVENTS, INTAKE_CONTACTS, ROUTING_EVENTS, SLA_EVENTS, SLA_ALERTS, NOTIFY_EVENTS,
+    NOTIFY_DEAD_LETTERS,
     CHANNELS_INBOUND, CHANNELS_OUTBOUND, OPD_ACTIONS,
 )
 

@@ -9,6 +9,8 @@ complaint (409 saying why). A complaint the caller may not see is a 404, whateve
 
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -24,6 +26,7 @@ from intake.domain.actors import Actor
 from intake.domain.complaint import Complaint, HistoryEntry
 from intake.domain.queries import ComplaintQuery
 from intake.handlers import Caller
+from intake.open311.mapping import api_key_digest
 from backbone.problems import problem
 from intake.schemas import (
     ActionRequest, AttachmentView, ComplaintPage, Problem, ComplaintReceipt, ComplaintSummary, ComplaintView, HistoryItem,
@@ -67,7 +70,14 @@ async def _submit(body: SubmitComplaintRequest, request: Request, idempotency_ke
     headers: dict[str, str] = {}
     try:
         async with state.runtime.unit_of_work() as uow:
-            receipt = await handlers.submit_complaint(body.to_command(), uow, state.submit_deps,
+            cmd = body.to_command()
+            api_key = request.headers.get("x-api-key")
+            if api_key is not None:   # a registered front end: its webhooks hear of this one
+                key = await uow.open311.key_by_digest(api_key_digest(api_key))
+                if key is None:
+                    raise HTTPException(403, "X-Api-Key is not a valid front-end key")
+                cmd = dataclasses.replace(cmd, frontend=key.name)
+            receipt = await handlers.submit_complaint(cmd, uow, state.submit_deps,
                                                      idempotency_key)
             if files and not receipt.replayed:
                 await handlers.record_attachments(receipt.complaint, list(files), Actor.citizen(),

@@ -45,6 +45,7 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
     runtime.consumer.on(events.SlaClockResumedV1, handlers.on_sla_clock_resumed)
     runtime.consumer.on(events.SlaAutoCloseDueV1, handlers.on_sla_auto_close_due)
     runtime.consumer.on(events.NotificationSentV1, handlers.on_notification_sent)
+    runtime.consumer.on(events.NotificationFailedV1, handlers.on_notification_failed)
 
     app = build_app(runtime, routers=[api.router, public.router, attachments_api.router,
                                      open311_routes.router, api_keys_api.router],

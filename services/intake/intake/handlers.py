@@ -19,6 +19,7 @@ from backbone.errors import PermanentError
 from backbone.pii import PiiCipher
 from contracts.events import (
     ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1,
+    NotificationFailedV1,
     SlaAutoCloseDueV1, SlaClockPausedV1, SlaClockResumedV1, SlaClockStartedV1,
 )
 from contracts.lifecycle import Action, Role, Status, TransitionNotAllowed, check_role
@@ -86,6 +87,7 @@ async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: Su
         language=cmd.language, reporter=reporter, access_token_hash=hash_token(token),
         now=deps.clock(),
         sealed_contact=deps.cipher.seal((reporter or Reporter()).contact()).decode(),
+        frontend=cmd.frontend,
     )
     await uow.complaints.add(complaint)
     if key_hash is not None:
@@ -199,8 +201,23 @@ def _not_for_its_opd(event: SlaClockStartedV1 | SlaClockPausedV1 | SlaClockResum
 
 
 async def on_notification_sent(event: NotificationSentV1, uow: IntakeUnitOfWork) -> None:
+    """The citizen's own messages go on their timeline; staff and front-end ones are notify's
+    audit log only."""
+    if event.audience != "citizen":
+        return
     complaint = await _load(uow, event.complaint_id)
-    complaint.record_notification(event.channel, event.occurred_at)
+    complaint.record_notification(event.channel, event.occurred_at, template=event.template,
+                                  fell_back_from=event.fell_back_from)
+    await uow.complaints.save(complaint)
+
+
+async def on_notification_failed(event: NotificationFailedV1, uow: IntakeUnitOfWork) -> None:
+    """A message the citizen will not get: the timeline says so, so staff know to call."""
+    if event.audience != "citizen":
+        return
+    complaint = await _load(uow, event.complaint_id)
+    complaint.record_notification_failure(event.channels_tried, event.error_class,
+                                          event.occurred_at, template=event.template)
     await uow.complaints.save(complaint)
 
 

@@ -1,96 +1,240 @@
-"""notify's handlers: remember how to reach the citizen, owe them a message when something
-happens, and send what is owed.
+"""notify's handlers: remember how to reach people and how they want to hear, and owe them a
+message when something happens. Sending is `notify.dispatch`'s job, outside any transaction.
 
-A message about a complaint is owed to its own citizen and to the reporter of every duplicate
-merged into it by then (one delivery each, ids derived from the fact and the recipient, so a
-replay owes nothing new). A recipient is written to once their contact is known.
-
-Sending is a side effect outside the platform, so it never runs inside a database transaction:
-`dispatch_due` claims due deliveries with a lease in one short transaction, then composes and
-sends each outside any transaction, and settles each in a transaction of its own. A delivery
-that cannot be composed (a template or contact that fails) is given up alone, with its reason;
-it never rolls back, and so never re-sends, another.
+Who hears what (each message kind is in `notify.domain.catalog`):
+- the citizen, on every change they care about: received (unless a channel answer already gave
+  them the tracking number), disposed, followed up, more information asked, resolved,
+  auto-close coming, closed and, a while later, the rating request (cancelled if they rate
+  first), merged, archived, not the city's. The reporters of duplicates merged into a
+  complaint hear its news too. A front end that registered a webhook hears of the complaints
+  it submitted;
+- OPD staff: a complaint disposed to their OPD, and a deadline of theirs drawing near;
+- operators: breaches and escalations (one message each, or a daily digest if they chose
+  one); escalation levels also reach the OPD's staff or head, or the Inspektorat.
+A message about a complaint is one delivery per (fact, recipient), ids derived from the fact
+and the recipient, so a replay owes nothing new.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from opentelemetry import propagate, trace
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
+from opentelemetry import propagate
 
-from backbone import metrics
-from backbone.errors import is_transient
 from backbone.pii import PiiCipher
 from contracts.events import (
-    ChannelMessageHandledV1, SendChannelMessageV1,
-    CitizenContactProvidedV2, ComplaintDisposedV1, ComplaintFollowedUpV1, ComplaintMergedV1,
-    ComplaintPostponedV1, ComplaintResolvedV1, ComplaintTransitionV1, NotificationSentV1,
+    ChannelMessageHandledV1, CitizenContactProvidedV2, ComplaintArchivedV1, ComplaintClosedV1,
+    ComplaintDisposedV1, ComplaintFollowedUpV1, ComplaintMarkedNotOursV1, ComplaintMergedV1,
+    ComplaintPostponedV1, ComplaintRatedV1, ComplaintResolvedV1, ComplaintSubmittedV1, Event,
+    SendChannelMessageV1, SlaBreachedV1, SlaEscalatedV1, SlaWarningIssuedV1,
 )
-from notify.adapters.deliveries import NotifyUnitOfWork
-from notify.adapters.mailer import Email, Mailer
+from notify.adapters.uow import NotifyUnitOfWork
 from notify.domain.channel_texts import answer_id, render_answer, template_for
-from notify.domain.delivery import Delivery, DueDelivery
+from notify.domain.delivery import Audience, Contact, Profile
 from notify.domain.facts import Fact
-from notify.domain.messages import render, retry_delay
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer(__name__)
-Clock = Callable[[], datetime]
-UowFactory = Callable[[], NotifyUnitOfWork]
+
+# Complaints that came in on a channel were answered there with their tracking number.
+_ANSWERED_ON_CHANNEL = ("sms", "whatsapp", "social")
+
+
+class Owing:
+    """The handlers, with the one setting they need: how long after a close the citizen is
+    asked to rate (so the rating request does not arrive in the same minute as the close)."""
+
+    def __init__(self, rating_delay: timedelta = timedelta(hours=1)) -> None:
+        self.rating_delay = rating_delay
+
+    def subscribe(self, consumer: Any) -> None:
+        for event_type, handler in (
+                (CitizenContactProvidedV2, on_contact_provided),
+                (ComplaintSubmittedV1, on_complaint_submitted),
+                (ComplaintDisposedV1, on_complaint_disposed),
+                (ComplaintFollowedUpV1, on_complaint_followed_up),
+                (ComplaintPostponedV1, on_complaint_postponed),
+                (ComplaintResolvedV1, on_complaint_resolved),
+                (ComplaintClosedV1, self.on_complaint_closed),
+                (ComplaintRatedV1, on_complaint_rated),
+                (ComplaintMergedV1, on_complaint_merged),
+                (ComplaintArchivedV1, on_complaint_archived),
+                (ComplaintMarkedNotOursV1, on_complaint_marked_not_ours),
+                (SlaWarningIssuedV1, on_sla_warning),
+                (SlaBreachedV1, on_sla_breached),
+                (SlaEscalatedV1, on_sla_escalated)):
+            consumer.on(event_type, handler)
+
+    async def on_complaint_closed(self, event: ComplaintClosedV1, uow: NotifyUnitOfWork) -> None:
+        """Closed (by the citizen, or automatically after no reply); the rating request
+        follows a while later, as a fact of its own."""
+        await owe_citizen(uow, _fact(event, "complaint_closed", auto=event.action == "auto_close"))
+        await owe_citizen(uow, _fact(event, "rating_requested", second=True,
+                                     not_before=event.occurred_at + self.rating_delay),
+                          webhooks=False)
+
+
+# ---- what notify remembers
 
 
 async def on_contact_provided(event: CitizenContactProvidedV2, uow: NotifyUnitOfWork) -> None:
     """Kept as it came: sealed (intake sealed it with the shared key), opened only to send."""
-    await uow.deliveries.save_contact(event.complaint_id, event.tracking_number,
-                                      event.sealed_contact.encode(), event.has_email,
-                                      event.language)
+    await uow.contacts.save_contact(event.complaint_id, Contact(
+        event.sealed_contact.encode(), event.language, event.tracking_number,
+        event.has_email, event.has_phone), event.access_token_hash)
+
+
+async def on_complaint_submitted(event: ComplaintSubmittedV1, uow: NotifyUnitOfWork) -> None:
+    """Where the complaint came from, whether its reporter is anonymous, and which front end
+    sent it; then the receipt with the tracking number."""
+    await uow.contacts.save_profile(Profile(
+        event.complaint_id, event.tracking_number, event.jurisdiction, event.channel,
+        event.anonymous, event.frontend, event.title), event.occurred_at)
+    fact = _fact(event, "complaint_received", title=event.title)
+    if event.channel in _ANSWERED_ON_CHANNEL:
+        await _owe_webhooks(uow, fact)
+    else:
+        await owe_citizen(uow, fact)
+
+
+# ---- citizens (and their front ends)
 
 
 async def on_complaint_disposed(event: ComplaintDisposedV1, uow: NotifyUnitOfWork) -> None:
-    """With an OPD now: routing's assignment, an operator's disposal, or a reassignment."""
-    await _owe(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name))
+    """With an OPD now: routing's assignment, an operator's disposal, or a reassignment. The
+    OPD's staff hear of it too."""
+    await owe_citizen(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name))
+    profile = await uow.contacts.profile(event.complaint_id)
+    await owe_staff(uow, _fact(event, "opd_complaint_assigned", opd_name=event.opd_name,
+                               title=profile.title if profile else "", category=event.category,
+                               due_at=None),
+                    event.jurisdiction, "opd_staff", event.opd_id)
 
 
 async def on_complaint_followed_up(event: ComplaintFollowedUpV1, uow: NotifyUnitOfWork) -> None:
     """The OPD's answer, which the citizen may reply to or confirm."""
-    await _owe(uow, _fact(event, "complaint_followed_up", note=event.note))
+    await owe_citizen(uow, _fact(event, "complaint_followed_up", note=event.note, opd_name=None))
 
 
 async def on_complaint_resolved(event: ComplaintResolvedV1, uow: NotifyUnitOfWork) -> None:
     """Resolved, with evidence; the citizen confirms (closes) or replies."""
-    await _owe(uow, _fact(event, "complaint_resolved", evidence=event.evidence, note=event.note))
+    await owe_citizen(uow, _fact(event, "complaint_resolved", evidence=event.evidence,
+                                 note=event.note, opd_name=None))
 
 
 async def on_complaint_postponed(event: ComplaintPostponedV1, uow: NotifyUnitOfWork) -> None:
     """The operator's question; the complaint waits for the citizen's answer."""
-    await _owe(uow, _fact(event, "complaint_postponed", note=event.note))
+    await owe_citizen(uow, _fact(event, "complaint_postponed", note=event.note))
+
+
+async def on_complaint_rated(event: ComplaintRatedV1, uow: NotifyUnitOfWork) -> None:
+    """Rated already: a rating request still waiting would only annoy."""
+    await uow.deliveries.cancel(event.complaint_id, "rating_requested", "rated already")
+
+
+async def on_complaint_archived(event: ComplaintArchivedV1, uow: NotifyUnitOfWork) -> None:
+    await owe_citizen(uow, _fact(event, "complaint_archived", reason=event.reason, note=event.note))
+
+
+async def on_complaint_marked_not_ours(event: ComplaintMarkedNotOursV1,
+                                       uow: NotifyUnitOfWork) -> None:
+    await owe_citizen(uow, _fact(event, "complaint_not_ours", responsible=event.responsible))
 
 
 async def on_complaint_merged(event: ComplaintMergedV1, uow: NotifyUnitOfWork) -> None:
     """The duplicate's reporter is told where their report went, and from now on follows the
     complaint it was merged into."""
     await uow.merges.link(event.complaint_id, event.into_complaint_id, event.occurred_at)
-    await _owe(uow, _fact(event, "complaint_merged",
-                          into_tracking_number=event.into_tracking_number))
+    await owe_citizen(uow, _fact(event, "complaint_merged",
+                                 into_tracking_number=event.into_tracking_number))
     await _catch_up(uow, event)
 
 
-def _fact(event: ComplaintTransitionV1, template: str, **context: Any) -> Fact:
+# ---- deadlines: citizens, OPD staff, operators
+
+
+async def on_sla_warning(event: SlaWarningIssuedV1, uow: NotifyUnitOfWork) -> None:
+    """An auto-close drawing near tells the citizen; an OPD's own deadline tells its staff."""
+    if event.clock == "auto_close":
+        await owe_citizen(uow, _fact(event, "auto_close_coming", due_at=event.due_at.isoformat()))
+    elif event.clock in ("first_response", "resolution") and event.opd_id:
+        jurisdiction = await _jurisdiction(uow, event)
+        if jurisdiction:
+            await owe_staff(uow, _fact(event, "opd_deadline_warning", opd_name=None,
+                                       clock=event.clock, due_at=event.due_at.isoformat(),
+                                       hours_left=round(event.working_seconds_left / 3600)),
+                            jurisdiction, "opd_staff", event.opd_id)
+
+
+async def on_sla_breached(event: SlaBreachedV1, uow: NotifyUnitOfWork) -> None:
+    jurisdiction = await _jurisdiction(uow, event)
+    if jurisdiction:
+        await owe_staff(uow, _fact(event, "operator_sla_breached", opd_id=event.opd_id,
+                                   opd_name=None, clock=event.clock,
+                                   due_at=event.due_at.isoformat()),
+                        jurisdiction, "operator", None)
+
+
+# Who an escalation level reaches besides the operators.
+_LEVEL_ROLE = {"opd_admin": "opd_staff", "opd_head": "opd_head", "inspektorat": "inspektorat"}
+
+
+async def on_sla_escalated(event: SlaEscalatedV1, uow: NotifyUnitOfWork) -> None:
+    jurisdiction = await _jurisdiction(uow, event)
+    if not jurisdiction:
+        return
+    fact = _fact(event, "operator_sla_escalated", opd_id=event.opd_id, opd_name=None,
+                 clock=event.clock, due_at=event.due_at.isoformat(), level=event.level,
+                 step=event.step)
+    await owe_staff(uow, fact, jurisdiction, "operator", None)
+    role = _LEVEL_ROLE.get(event.level)
+    if role is not None:
+        await owe_staff(uow, fact, jurisdiction, role, None if role == "inspektorat" else event.opd_id)
+
+
+# ---- owing
+
+
+def _fact(event: Event, template: str, *, second: bool = False, not_before=None,
+          **context: Any) -> Fact:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    return Fact.of(event, template, {"tracking_number": event.tracking_number, **context},
-                   carrier.get("traceparent"))
+    return Fact.of(event, template, context, carrier.get("traceparent"), second=second,
+                   not_before=not_before)
 
 
-async def _owe(uow: NotifyUnitOfWork, fact: Fact) -> None:
+async def owe_citizen(uow: NotifyUnitOfWork, fact: Fact, *, webhooks: bool = True) -> None:
     for recipient in await _recipients(uow, fact.complaint_id, fact):
         await uow.deliveries.add(fact.delivery_to(recipient))
+    if webhooks:
+        await _owe_webhooks(uow, fact)
+
+
+async def _owe_webhooks(uow: NotifyUnitOfWork, fact: Fact) -> None:
+    """The front end that submitted the complaint, on each endpoint it registered."""
+    profile = await uow.contacts.profile(fact.complaint_id)
+    if profile is None or not profile.frontend:
+        return
+    for endpoint in await uow.directory.webhooks_for(profile.frontend):
+        await uow.deliveries.add(fact.delivery_to(endpoint.id, "frontend"))
+
+
+async def owe_staff(uow: NotifyUnitOfWork, fact: Fact, jurisdiction: str, role: str,
+                    opd_id: str | None) -> None:
+    """Every active address of that role (and OPD); operators who chose a digest get it held."""
+    audience: Audience = "operator" if role in ("operator", "inspektorat") else "opd"
+    for address in await uow.directory.staff_for(jurisdiction, role, opd_id):
+        await uow.deliveries.add(fact.delivery_to(address.id, audience,
+                                                  held=address.digest and role == "operator"))
+
+
+async def _jurisdiction(uow: NotifyUnitOfWork, event: Any) -> str | None:
+    if getattr(event, "jurisdiction", None):
+        return event.jurisdiction
+    profile = await uow.contacts.profile(event.complaint_id)
+    return profile.jurisdiction if profile else None
 
 
 async def _recipients(uow: NotifyUnitOfWork, complaint_id: uuid.UUID, fact: Fact) -> list[uuid.UUID]:
@@ -116,109 +260,6 @@ async def _catch_up(uow: NotifyUnitOfWork, merged: ComplaintMergedV1) -> None:
         subject, since = target[0], max(since, target[1])
 
 
-async def dispatch_due(uow_factory: UowFactory, mailer: Mailer, cipher: PiiCipher, clock: Clock,
-                       *, max_attempts: int, limit: int, lease: timedelta = timedelta(seconds=60),
-                       concurrency: int = 1) -> int:
-    """Claim what is due, send it, settle each; returns how many deliveries were claimed."""
-    async with uow_factory() as uow:
-        due = await uow.deliveries.claim_due(clock(), limit, lease)
-    if not due:
-        return 0
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(item: DueDelivery) -> None:
-        async with gate:
-            await _deliver(item, uow_factory, mailer, cipher, clock, max_attempts)
-
-    await asyncio.gather(*(one(item) for item in due))
-    return len(due)
-
-
-def _compose(item: DueDelivery, cipher: PiiCipher) -> Email | None:
-    """The e-mail for a delivery, or None when the citizen gave no address."""
-    delivery = item.delivery
-    contact = cipher.open(item.sealed_contact)
-    if not contact.get("email"):
-        return None
-    follower_of = item.recipient_tracking_number if delivery.to_follower else None
-    message = render(delivery.template, item.language,
-                     {**delivery.context, "name": contact.get("name"), "follower_of": follower_of})
-    return Email(
-        to=contact["email"], subject=message.subject, body=message.body,
-        message_id=delivery.message_id,
-        headers={"X-Lapor-Tracking-Number": delivery.context["tracking_number"],
-                 "X-Lapor-Delivery-Id": str(delivery.id)},
-    )
-
-
-async def _deliver(item: DueDelivery, uow_factory: UowFactory, mailer: Mailer, cipher: PiiCipher,
-                   clock: Clock, max_attempts: int) -> None:
-    delivery = item.delivery
-    parent = propagate.extract({"traceparent": delivery.traceparent} if delivery.traceparent else {})
-    with tracer.start_as_current_span("notify deliver", context=parent, attributes={
-            "notify.channel": delivery.channel, "notify.template": delivery.template}):
-        try:
-            email = _compose(item, cipher)
-        except Exception as exc:  # a broken template or contact: this one only, never again
-            reason = f"cannot compose: {type(exc).__name__}"
-            await _settle(uow_factory, lambda uow: uow.deliveries.give_up(delivery.id, "failed", reason))
-            _count(delivery, "failed")
-            log.error("delivery cannot be composed", extra={"delivery_id": str(delivery.id),
-                                                             "error": reason})
-            return
-        if email is None:
-            await _settle(uow_factory, lambda uow: uow.deliveries.give_up(
-                delivery.id, "skipped", "the citizen gave no e-mail address"))
-            _count(delivery, "skipped")
-            return
-        try:
-            await mailer.send(email)
-        except Exception as exc:  # refused or unreachable: try again later, up to the limit
-            attempts = delivery.attempts + 1
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if attempts >= max_attempts:
-                await _settle(uow_factory, lambda uow: uow.deliveries.give_up(delivery.id, "failed", error))
-            else:
-                await _settle(uow_factory, lambda uow: uow.deliveries.reschedule(
-                    delivery.id, clock() + retry_delay(attempts), error))
-            _count(delivery, "failed" if attempts >= max_attempts else "retry")
-            log.warning("delivery failed", extra={"delivery_id": str(delivery.id), "attempts": attempts,
-                                                  "given_up": attempts >= max_attempts,
-                                                  "error": type(exc).__name__})
-            return
-        now = clock()
-
-        async def sent(uow: NotifyUnitOfWork) -> None:
-            if await uow.deliveries.mark_sent(delivery.id, now):
-                # Told about the complaint whose citizen was written to: for a duplicate's
-                # reporter that is the duplicate, whatever the message was about.
-                await uow.outbox.record(NotificationSentV1(
-                    complaint_id=delivery.recipient_id, occurred_at=now,
-                    tracking_number=item.recipient_tracking_number, channel="email",
-                    template=delivery.template, language="en" if item.language == "en" else "id",
-                    about_event_id=delivery.about_event_id,
-                ))
-
-        await _settle(uow_factory, sent)
-        _count(delivery, "sent")
-        log.info("citizen notified", extra={"delivery_id": str(delivery.id), "channel": "email"})
-
-
-async def _settle(uow_factory: UowFactory, change, patience: float = 20.0) -> None:
-    """Record the outcome in a transaction of its own, retrying a database that is away for a
-    while; if it stays away the lease runs out and this one delivery is tried again."""
-    async for attempt in AsyncRetrying(stop=stop_after_delay(patience), reraise=True,
-                                       wait=wait_exponential(multiplier=0.1, max=2),
-                                       retry=retry_if_exception(is_transient)):
-        with attempt:
-            async with uow_factory() as uow:
-                await change(uow)
-
-
-def _count(delivery: Delivery, outcome: str) -> None:
-    metrics.DELIVERIES.labels("notify", delivery.channel, outcome).inc()
-
-
 # ---- channels: answers to citizens who wrote by SMS, WhatsApp or social media
 
 
@@ -229,7 +270,7 @@ def channel_answers(cipher: PiiCipher):
     transaction as the inbox claim: a redelivered fact answers nothing twice, and the adapter
     outside the platform does the sending (and dedupes on the answer's stable message id)."""
     async def on_channel_message_handled(event: ChannelMessageHandledV1,
-                                         uow: NotifyUnitOfWork) -> None:
+                                         uow: NotifyUnitOfWork) -> None:  # noqa: D401
         sender = cipher.open(event.sealed_sender.encode())
         text = render_answer(event.outcome, event.language, {
             "tracking_number": event.tracking_number, "reason": event.reason})

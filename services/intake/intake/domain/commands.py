@@ -25,6 +25,7 @@ class SubmitComplaint:
     confidential: bool = False
     language: Literal["id", "en"] = "id"
     reporter: Reporter | None = None
+    frontend: str | None = None     # the registered front end (API key name) that sent it
 
     def fingerprint(self) -> str:
         """Canonical JSON of the whole request: a retry with an Idempotency-Key must match it."""

@@ -120,6 +120,7 @@ class Complaint:
         title: str, description: str, category: str | None, location: Location | None,
         anonymous: bool, confidential: bool, language: Literal["id", "en"],
         reporter: Reporter | None, access_token_hash: str, now: datetime, sealed_contact: str,
+        frontend: str | None = None,
     ) -> "Complaint":
         """A new complaint; `sealed_contact` is the reporter's name, e-mail and phone already
         sealed by the caller (the domain holds no keys), as notify will receive them."""
@@ -135,7 +136,7 @@ class Complaint:
             complaint_id=id, occurred_at=now, tracking_number=tracking_number,
             jurisdiction=jurisdiction, channel=channel, title=title, description=description,
             category=category, location=location, anonymous=anonymous,
-            confidential=confidential, language=language,
+            confidential=confidential, language=language, frontend=frontend,
         ))
         # Always told, even when empty: notify then knows there is no one to write to,
         # rather than waiting for a contact that will never come.
@@ -143,7 +144,7 @@ class Complaint:
         complaint.events.append(CitizenContactProvidedV2(
             complaint_id=id, occurred_at=now, tracking_number=tracking_number,
             sealed_contact=sealed_contact, has_email=bool(who.email), has_phone=bool(who.phone),
-            language=language,
+            language=language, access_token_hash=access_token_hash,
         ))
         return complaint
 
@@ -395,9 +396,22 @@ class Complaint:
                    if h.action == "deadline_set" and h.details.get("clock") == clock
                    and h.details.get("started_at"))
 
-    def record_notification(self, channel: str, at: datetime) -> None:
-        self._note(at, "citizen_notified", Actor.system("notify"),
-                   f"Pemberitahuan dikirim melalui {channel}.")
+    def record_notification(self, channel: str, at: datetime, template: str | None = None,
+                            fell_back_from: list[str] | tuple = ()) -> None:
+        note = f"Pemberitahuan dikirim melalui {channel}."
+        if fell_back_from:
+            note += f" ({', '.join(fell_back_from)} tidak dapat dipakai.)"
+        self._note(at, "citizen_notified", Actor.system("notify"), note,
+                   details={k: v for k, v in (("channel", channel), ("template", template),
+                                              ("fell_back_from", list(fell_back_from))) if v})
+
+    def record_notification_failure(self, channels: list[str], error_class: str, at: datetime,
+                                    template: str | None = None) -> None:
+        tried = ", ".join(channels) if channels else "tidak ada kontak"
+        self._note(at, "citizen_notification_failed", Actor.system("notify"),
+                   f"Pemberitahuan tidak dapat dikirim ({tried}).",
+                   details={"channels": list(channels), "error_class": error_class,
+                            **({"template": template} if template else {})})
 
     def _note(self, at: datetime, action: str, actor: Actor, note: str,
               from_status: Status | None = None, details: dict[str, Any] | None = None) -> None:

@@ -10,6 +10,8 @@ the complaints it submitted.
 
 from __future__ import annotations
 
+import dataclasses
+
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -157,6 +159,7 @@ async def post_request(request: Request, fmt: Format, _: str | None) -> Response
     async with state.runtime.unit_of_work() as uow:
         key = await _front_end(form, uow)   # a stranger learns nothing, not even what is wrong
         cmd, extra = mapping.submission(form, TAXONOMY, jurisdiction)
+        cmd = dataclasses.replace(cmd, frontend=key.name)   # its webhooks hear of it
         complaint = await handlers.submit_open311(cmd, Open311Request(
             complaint_id=uuid.UUID(int=0), api_key_id=key.id, token=token,
             created_at=state.clock(), attributes=extra.attributes, media_url=extra.media_url,

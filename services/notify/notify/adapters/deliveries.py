@@ -1,11 +1,13 @@
-"""Contacts and deliveries: the `DeliveryStore` interface, on PostgreSQL and in memory.
+"""Deliveries and their attempt log: the `DeliveryStore` interface, on PostgreSQL and in memory.
 
 Sending happens outside any transaction. `claim_due` takes due deliveries in one short
-statement (FOR UPDATE SKIP LOCKED, so several dispatchers never take the same one) and leases
-them by moving `next_attempt_at` past the lease; the caller then sends and settles each
-delivery in its own transaction (`mark_sent`, `reschedule`, `give_up`). If the process dies
-between send and settle, the lease runs out and only that delivery is sent again, with the same
-Message-ID. A delivery is sent once its recipient's contact is known.
+transaction (FOR UPDATE SKIP LOCKED, so several dispatchers never take the same one), leases
+them by moving `next_attempt_at` past the lease, and loads what composing them needs (a
+citizen's sealed contact and complaint profile, a staff address, a webhook endpoint) with one
+query per kind for the whole batch. The caller sends, then `settle`s each delivery in its own
+transaction: its new state and the attempt, written only if it is still pending. If the
+process dies between send and settle, the lease runs out and only that delivery is sent again,
+with the same message id. A citizen's delivery waits until their contact is known.
 """
 
 from __future__ import annotations
@@ -15,27 +17,58 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 
-from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
-from notify.adapters.merges import InMemoryMergeLinks, MergeLinks, PgMergeLinks
-from notify.domain.delivery import Delivery, DueDelivery
+from notify.domain.delivery import (
+    Contact, Delivery, DueDelivery, Profile, StaffAddress, WebhookEndpoint,
+)
 from notify.domain.facts import Fact
+from notify.domain.outcomes import Attempt
 
 
 class DeliveryStore(Protocol):
-    async def save_contact(self, complaint_id: uuid.UUID, tracking_number: str, sealed: bytes,
-                           has_email: bool, language: str) -> None: ...
     async def add(self, delivery: Delivery) -> bool:
-        """Owe `delivery`; False if it (the same fact, recipient and channel) is owed already."""
+        """Owe `delivery`; False if the same fact is owed to this recipient already."""
     async def facts_about(self, complaint_id: uuid.UUID, since: datetime) -> list[Fact]:
         """What the complaint's own citizen was owed a message about, from `since` on."""
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]: ...
-    async def mark_sent(self, delivery_id: uuid.UUID, at: datetime) -> bool: ...
-    async def reschedule(self, delivery_id: uuid.UUID, next_attempt_at: datetime, error: str) -> None: ...
-    async def give_up(self, delivery_id: uuid.UUID, status: str, error: str) -> None: ...
+    async def settle(self, delivery: Delivery, attempt: Attempt | None) -> bool:
+        """Write the delivery's new state (and log the attempt) if it is still pending."""
+    async def cancel(self, complaint_id: uuid.UUID, template: str, reason: str) -> int:
+        """Cancel what is still pending of this kind about the complaint."""
+    async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
+    async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
+        """A failed or skipped delivery, owed again from its first channel (operator's retry)."""
+    async def of_complaint(self, complaint_id: uuid.UUID) -> list[tuple[Delivery, list[Attempt]]]: ...
+    async def held(self, before: datetime) -> list[Delivery]:
+        """Deliveries held for operators' digests, of facts before `before`."""
+    async def digested(self, recipient_id: uuid.UUID, day: Any, digest: Delivery,
+                       items: list[uuid.UUID]) -> bool:
+        """Owe `digest` for the day and mark `items` digested; False if that day's exists."""
+
+
+_COLUMNS = ("id, complaint_id, recipient_id, about_event_id, fact_at, channel, template, context,"
+            " traceparent, status, attempts, next_attempt_at, last_error, audience, jurisdiction,"
+            " tracking_number, channels, channel_index, channel_attempts")
+
+
+def _delivery(r: asyncpg.Record) -> Delivery:
+    return Delivery(
+        id=r["id"], complaint_id=r["complaint_id"], recipient_id=r["recipient_id"],
+        about_event_id=r["about_event_id"], fact_at=r["fact_at"], channel=r["channel"],
+        template=r["template"], context=json.loads(r["context"]), traceparent=r["traceparent"],
+        status=r["status"], attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
+        last_error=r["last_error"], audience=r["audience"], jurisdiction=r["jurisdiction"],
+        tracking_number=r["tracking_number"], channels=tuple(r["channels"] or ()),
+        channel_index=r["channel_index"], channel_attempts=r["channel_attempts"])
+
+
+def _attempt(r: asyncpg.Record) -> Attempt:
+    return Attempt(at=r["at"], channel=r["channel"], outcome=r["outcome"],
+                   transport=r["transport"], error_class=r["error_class"], detail=r["detail"],
+                   provider_ref=r["provider_ref"])
 
 
 class PgDeliveryStore:
@@ -46,165 +79,268 @@ class PgDeliveryStore:
         self._conn = conn
         self._became_due = became_due
 
-    async def save_contact(self, complaint_id, tracking_number, sealed, has_email, language) -> None:
-        await self._conn.execute(
-            "INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email, language)"
-            " VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
-            " sealed=EXCLUDED.sealed, has_email=EXCLUDED.has_email, language=EXCLUDED.language",
-            complaint_id, tracking_number, sealed, has_email, language,
-        )
-        self._became_due()
-
     async def add(self, d: Delivery) -> bool:
         inserted = await self._conn.fetchval(
             "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
-            " channel, template, context, traceparent) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9)"
-            " ON CONFLICT DO NOTHING RETURNING true",
+            " channel, template, context, traceparent, status, audience, jurisdiction,"
+            " tracking_number, next_attempt_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,"
+            " $11,$12,$13,COALESCE($14::timestamptz, $5::timestamptz)) ON CONFLICT DO NOTHING RETURNING true",
             d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at, d.channel,
-            d.template, json.dumps(d.context), d.traceparent,
-        )
-        if inserted:
+            d.template, json.dumps(d.context), d.traceparent, d.status, d.audience,
+            d.jurisdiction, d.tracking_number, d.next_attempt_at)
+        if inserted and d.status == "pending":
             self._became_due()
         return bool(inserted)
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:
         rows = await self._conn.fetch(
             "SELECT DISTINCT ON (about_event_id) about_event_id, fact_at, template, context,"
-            " traceparent FROM deliveries WHERE complaint_id = $1 AND recipient_id = complaint_id"
-            " AND fact_at >= $2 ORDER BY about_event_id", complaint_id, since)
+            " traceparent, jurisdiction, tracking_number FROM deliveries WHERE complaint_id = $1"
+            " AND recipient_id = complaint_id AND audience = 'citizen' AND fact_at >= $2"
+            " ORDER BY about_event_id", complaint_id, since)
         return sorted((Fact(r["about_event_id"], complaint_id, r["fact_at"], r["template"],
-                            json.loads(r["context"]), r["traceparent"]) for r in rows),
+                            json.loads(r["context"]), r["traceparent"], r["jurisdiction"],
+                            r["tracking_number"]) for r in rows),
                       key=lambda f: f.occurred_at)
 
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
+    async def claim_due(self, now, limit, lease) -> list[DueDelivery]:
         rows = await self._conn.fetch(
             "WITH due AS (SELECT d.id FROM deliveries d"
             "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
-            "  AND EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.recipient_id)"
+            "  AND (d.audience <> 'citizen'"
+            "       OR EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.recipient_id))"
             "  ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
-            " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval FROM due, contacts c"
-            " WHERE d.id = due.id AND c.complaint_id = d.recipient_id"
-            " RETURNING d.*, c.sealed, c.language, c.tracking_number AS recipient_tracking_number",
-            now, limit, lease,
-        )
-        return [DueDelivery(
-            Delivery(id=r["id"], complaint_id=r["complaint_id"], recipient_id=r["recipient_id"],
-                     about_event_id=r["about_event_id"], fact_at=r["fact_at"],
-                     channel=r["channel"], template=r["template"], context=json.loads(r["context"]),
-                     traceparent=r["traceparent"], status=r["status"], attempts=r["attempts"],
-                     next_attempt_at=r["next_attempt_at"], last_error=r["last_error"]),
-            r["sealed"], r["language"], r["recipient_tracking_number"]) for r in rows]
+            " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval FROM due"
+            f" WHERE d.id = due.id RETURNING {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))}",
+            now, limit, lease)
+        if not rows:
+            return []
+        deliveries = [_delivery(r) for r in rows]
+        citizens = [d.recipient_id for d in deliveries if d.audience == "citizen"]
+        staff = [d.recipient_id for d in deliveries if d.audience in ("opd", "operator")]
+        hooks = [d.recipient_id for d in deliveries if d.audience == "frontend"]
+        contacts = await _contacts(self._conn, citizens)
+        profiles = await _profiles(self._conn, citizens)
+        addresses = await _staff(self._conn, staff)
+        endpoints = await _endpoints(self._conn, hooks)
+        return [DueDelivery(d, contacts.get(d.recipient_id), profiles.get(d.recipient_id),
+                            addresses.get(d.recipient_id), endpoints.get(d.recipient_id))
+                for d in deliveries]
 
-    async def mark_sent(self, delivery_id, at) -> bool:
+    async def settle(self, d: Delivery, attempt: Attempt | None) -> bool:
         status = await self._conn.execute(
-            "UPDATE deliveries SET status='sent', sent_at=$2, attempts=attempts+1, last_error=NULL"
-            " WHERE id=$1 AND status='pending'", delivery_id, at)
-        return status.endswith(" 1")
+            "UPDATE deliveries SET status=$2, attempts=$3, next_attempt_at=COALESCE($4,"
+            " next_attempt_at), last_error=$5, channel=$6, channels=$7, channel_index=$8,"
+            " channel_attempts=$9, sent_at=CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END"
+            " WHERE id=$1 AND status='pending'",
+            d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.channel,
+            list(d.channels), d.channel_index, d.channel_attempts,
+            attempt.at if attempt else None)
+        changed = status.endswith(" 1")
+        if changed and attempt is not None:
+            await self._conn.execute(
+                "INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport, outcome,"
+                " error_class, detail, provider_ref) SELECT $1, COALESCE(MAX(n), 0) + 1, $2, $3,"
+                " $4, $5, $6, $7, $8 FROM delivery_attempts WHERE delivery_id = $1",
+                d.id, attempt.at, attempt.channel, attempt.transport, attempt.outcome,
+                attempt.error_class, attempt.detail, attempt.provider_ref)
+        return changed
 
-    async def reschedule(self, delivery_id, next_attempt_at, error) -> None:
-        await self._conn.execute(
-            "UPDATE deliveries SET attempts=attempts+1, next_attempt_at=$2, last_error=$3"
-            " WHERE id=$1 AND status='pending'", delivery_id, next_attempt_at, error[:500])
+    async def cancel(self, complaint_id, template, reason) -> int:
+        status = await self._conn.execute(
+            "UPDATE deliveries SET status='cancelled', last_error=$3 WHERE complaint_id=$1"
+            " AND template=$2 AND status='pending'", complaint_id, template, reason)
+        return int(status.split()[-1])
 
-    async def give_up(self, delivery_id, status, error) -> None:
+    async def get(self, delivery_id) -> Delivery | None:
+        row = await self._conn.fetchrow(f"SELECT {_COLUMNS} FROM deliveries WHERE id=$1", delivery_id)
+        return _delivery(row) if row else None
+
+    async def requeue(self, delivery_id, now) -> bool:
+        status = await self._conn.execute(
+            "UPDATE deliveries SET status='pending', channels='{}', channel='pending',"
+            " channel_index=0, channel_attempts=0, next_attempt_at=$2"
+            " WHERE id=$1 AND status IN ('failed', 'skipped')", delivery_id, now)
+        if status.endswith(" 1"):
+            self._became_due()
+            return True
+        return False
+
+    async def of_complaint(self, complaint_id) -> list[tuple[Delivery, list[Attempt]]]:
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE complaint_id=$1 OR recipient_id=$1"
+            " ORDER BY fact_at, created_at", complaint_id)
+        attempts = await self._conn.fetch(
+            "SELECT * FROM delivery_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, n",
+            [r["id"] for r in rows])
+        by: dict[uuid.UUID, list[Attempt]] = {}
+        for a in attempts:
+            by.setdefault(a["delivery_id"], []).append(_attempt(a))
+        return [(d, by.get(d.id, [])) for d in map(_delivery, rows)]
+
+    async def held(self, before) -> list[Delivery]:
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM deliveries WHERE status='held' AND fact_at < $1"
+            " ORDER BY recipient_id, fact_at", before)
+        return [_delivery(r) for r in rows]
+
+    async def digested(self, recipient_id, day, digest, items) -> bool:
+        first = await self._conn.fetchval(
+            "INSERT INTO digests (recipient_id, day, delivery_id, items) VALUES ($1,$2,$3,$4)"
+            " ON CONFLICT DO NOTHING RETURNING true", recipient_id, day, digest.id, len(items))
+        if not first:
+            return False
+        await self.add(digest)
         await self._conn.execute(
-            "UPDATE deliveries SET status=$2, attempts=attempts+1, last_error=$3"
-            " WHERE id=$1 AND status='pending'", delivery_id, status, error[:500])
+            "UPDATE deliveries SET status='digested' WHERE id = ANY($1::uuid[]) AND status='held'",
+            items)
+        return True
+
+
+async def _contacts(conn, ids) -> dict[uuid.UUID, Contact]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT complaint_id, sealed, language, tracking_number, has_email, has_phone, preferences"
+        " FROM contacts WHERE complaint_id = ANY($1::uuid[])", ids)
+    return {r["complaint_id"]: Contact(r["sealed"], r["language"], r["tracking_number"],
+                                       r["has_email"], r["has_phone"], json.loads(r["preferences"]))
+            for r in rows}
+
+
+async def _profiles(conn, ids) -> dict[uuid.UUID, Profile]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT complaint_id, tracking_number, jurisdiction, channel, anonymous, frontend, title"
+        " FROM complaints WHERE complaint_id = ANY($1::uuid[])", ids)
+    return {r["complaint_id"]: Profile(**dict(r)) for r in rows}
+
+
+async def _staff(conn, ids) -> dict[uuid.UUID, StaffAddress]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT id, jurisdiction, role, opd_id, channel, sealed_address, language, digest, label,"
+        " active FROM staff_addresses WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: StaffAddress(**dict(r)) for r in rows}
+
+
+async def _endpoints(conn, ids) -> dict[uuid.UUID, WebhookEndpoint]:
+    if not ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT id, frontend, url, sealed_secret, active, description FROM webhook_endpoints"
+        " WHERE id = ANY($1::uuid[])", ids)
+    return {r["id"]: WebhookEndpoint(**dict(r)) for r in rows}
 
 
 class InMemoryDeliveryStore:
-    """Twin of PgDeliveryStore, with the same commit-or-nothing staging."""
+    """Twin of PgDeliveryStore, with the same commit-or-nothing staging. It reads contacts,
+    profiles and the directory from the in-memory twins it is given."""
 
-    def __init__(self) -> None:
-        self.contacts: dict[uuid.UUID, tuple[bytes, bool, str, str]] = {}
+    def __init__(self, contacts: Any, directory: Any) -> None:
         self.deliveries: dict[uuid.UUID, Delivery] = {}
+        self.attempts: dict[uuid.UUID, list[Attempt]] = {}
+        self.digests: dict[tuple[uuid.UUID, Any], uuid.UUID] = {}
+        self._contacts, self._directory = contacts, directory
         self._snapshot: tuple | None = None
 
     def _stage(self) -> None:
         if self._snapshot is None:
-            self._snapshot = (dict(self.contacts), dict(self.deliveries))
-
-    async def save_contact(self, complaint_id, tracking_number, sealed, has_email, language) -> None:
-        self._stage()
-        self.contacts[complaint_id] = (sealed, has_email, language, tracking_number)
+            self._snapshot = (dict(self.deliveries), {k: list(v) for k, v in self.attempts.items()},
+                              dict(self.digests))
 
     async def add(self, d: Delivery) -> bool:
         if d.id in self.deliveries or any(
-                (x.about_event_id, x.recipient_id, x.channel) == (d.about_event_id, d.recipient_id, d.channel)
+                (x.about_event_id, x.recipient_id) == (d.about_event_id, d.recipient_id)
                 for x in self.deliveries.values()):
             return False
         self._stage()
-        self.deliveries[d.id] = d
+        self.deliveries[d.id] = d if d.next_attempt_at else replace(d, next_attempt_at=d.fact_at)
         return True
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:
         facts = {d.about_event_id: Fact(d.about_event_id, complaint_id, d.fact_at, d.template,
-                                        d.context, d.traceparent)
+                                        d.context, d.traceparent, d.jurisdiction, d.tracking_number)
                  for d in self.deliveries.values()
-                 if d.complaint_id == complaint_id and not d.to_follower and d.fact_at >= since}
+                 if d.complaint_id == complaint_id and d.audience == "citizen"
+                 and not d.to_follower and d.fact_at >= since}
         return sorted(facts.values(), key=lambda f: f.occurred_at)
 
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
-        due = [d for d in self.deliveries.values() if d.status == "pending"
-               and (d.next_attempt_at is None or d.next_attempt_at <= now)
-               and d.recipient_id in self.contacts][:limit]
+    async def claim_due(self, now, limit, lease) -> list[DueDelivery]:
+        due = sorted((d for d in self.deliveries.values() if d.status == "pending"
+                      and (d.next_attempt_at is None or d.next_attempt_at <= now)
+                      and (d.audience != "citizen" or self._contacts.contact(d.recipient_id))),
+                     key=lambda d: d.next_attempt_at or now)[:limit]
         self._stage()
+        out = []
         for d in due:
             self.deliveries[d.id] = replace(d, next_attempt_at=now + lease)
-        return [DueDelivery(self.deliveries[d.id], self.contacts[d.recipient_id][0],
-                            self.contacts[d.recipient_id][2], self.contacts[d.recipient_id][3])
-                for d in due]
+            r = d.recipient_id
+            out.append(DueDelivery(
+                self.deliveries[d.id],
+                self._contacts.contact(r) if d.audience == "citizen" else None,
+                self._contacts.profile_now(r) if d.audience == "citizen" else None,
+                self._directory.staff_now(r) if d.audience in ("opd", "operator") else None,
+                self._directory.endpoint_now(r) if d.audience == "frontend" else None))
+        return out
 
-    def _change(self, delivery_id: uuid.UUID, **changes) -> bool:
-        current = self.deliveries.get(delivery_id)
+    async def settle(self, d: Delivery, attempt: Attempt | None) -> bool:
+        current = self.deliveries.get(d.id)
         if current is None or current.status != "pending":
             return False
         self._stage()
-        self.deliveries[delivery_id] = replace(current, attempts=current.attempts + 1, **changes)
+        self.deliveries[d.id] = d if d.next_attempt_at else replace(d, next_attempt_at=current.next_attempt_at)
+        if attempt is not None:
+            self.attempts.setdefault(d.id, []).append(attempt)
         return True
 
-    async def mark_sent(self, delivery_id, at) -> bool:
-        return self._change(delivery_id, status="sent", last_error=None)
+    async def cancel(self, complaint_id, template, reason) -> int:
+        hits = [d for d in self.deliveries.values() if d.complaint_id == complaint_id
+                and d.template == template and d.status == "pending"]
+        if hits:
+            self._stage()
+        for d in hits:
+            self.deliveries[d.id] = replace(d, status="cancelled", last_error=reason)
+        return len(hits)
 
-    async def reschedule(self, delivery_id, next_attempt_at, error) -> None:
-        self._change(delivery_id, next_attempt_at=next_attempt_at, last_error=error)
+    async def get(self, delivery_id) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
 
-    async def give_up(self, delivery_id, status, error) -> None:
-        self._change(delivery_id, status=status, last_error=error)
+    async def requeue(self, delivery_id, now) -> bool:
+        d = self.deliveries.get(delivery_id)
+        if d is None or d.status not in ("failed", "skipped"):
+            return False
+        self._stage()
+        self.deliveries[d.id] = replace(d, status="pending", channels=(), channel="pending",
+                                        channel_index=0, channel_attempts=0, next_attempt_at=now)
+        return True
+
+    async def of_complaint(self, complaint_id) -> list[tuple[Delivery, list[Attempt]]]:
+        found = [d for d in self.deliveries.values()
+                 if complaint_id in (d.complaint_id, d.recipient_id)]
+        return [(d, list(self.attempts.get(d.id, []))) for d in sorted(found, key=lambda d: d.fact_at)]
+
+    async def held(self, before) -> list[Delivery]:
+        return sorted((d for d in self.deliveries.values() if d.status == "held" and d.fact_at < before),
+                      key=lambda d: (str(d.recipient_id), d.fact_at))
+
+    async def digested(self, recipient_id, day, digest, items) -> bool:
+        if (recipient_id, day) in self.digests:
+            return False
+        self._stage()
+        self.digests[(recipient_id, day)] = digest.id
+        await self.add(digest)
+        for i in items:
+            if self.deliveries[i].status == "held":
+                self.deliveries[i] = replace(self.deliveries[i], status="digested")
+        return True
 
     def commit(self) -> None:
         self._snapshot = None
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            self.contacts, self.deliveries = self._snapshot
+            self.deliveries, self.attempts, self.digests = self._snapshot
             self._snapshot = None
-
-
-class NotifyUnitOfWork(UnitOfWork, Protocol):
-    """What notify's handlers see: the backbone's parts plus contacts and deliveries, and the
-    merge links that decide who else hears of a complaint."""
-
-    deliveries: DeliveryStore
-    merges: MergeLinks
-
-
-class NotifyPgUnitOfWork(PgUnitOfWork):
-    def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str, schema: str,
-                 wake_dispatcher: Callable[[], None] = lambda: None) -> None:
-        super().__init__(pool, source, topic_prefix, schema)
-        self._wake_dispatcher = wake_dispatcher
-
-    def _attach(self, conn: asyncpg.Connection) -> None:
-        self.deliveries = PgDeliveryStore(conn, lambda: self.after_commit(self._wake_dispatcher))
-        self.merges = PgMergeLinks(conn)
-
-
-class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):
-    def __init__(self) -> None:
-        super().__init__()
-        self.deliveries = InMemoryDeliveryStore()
-        self.merges = InMemoryMergeLinks()
-
-    def parts(self) -> tuple[Transactional, ...]:
-        return (*super().parts(), self.deliveries, self.merges)

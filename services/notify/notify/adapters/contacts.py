@@ -1,0 +1,135 @@
+"""Citizens' contacts (sealed), their preferences, and what notify keeps of each complaint:
+the `ContactBook` interface, on PostgreSQL and in memory."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from backbone.uow import StagedMap
+from notify.domain.delivery import Contact, Profile
+
+
+class ContactBook(Protocol):
+    async def save_contact(self, complaint_id: uuid.UUID, contact: Contact,
+                           access_token_hash: str | None) -> None: ...
+    async def save_profile(self, profile: Profile, submitted_at: datetime) -> None: ...
+    async def profile(self, complaint_id: uuid.UUID) -> Profile | None: ...
+    async def by_tracking_number(self, tracking_number: str
+                                 ) -> tuple[uuid.UUID, Contact, str | None, Profile | None] | None:
+        """The complaint, its contact, the hash of its access token, and its profile."""
+    async def update(self, complaint_id: uuid.UUID, contact: Contact, at: datetime) -> None:
+        """New preferences (and possibly a new sealed contact) chosen by the citizen."""
+
+
+class PgContactBook:
+    def __init__(self, conn: asyncpg.Connection, became_due=lambda: None) -> None:
+        self._conn = conn
+        self._became_due = became_due
+
+    async def save_contact(self, complaint_id, contact, access_token_hash) -> None:
+        # A replayed contact never undoes what the citizen chose since.
+        await self._conn.execute(
+            "INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email, has_phone,"
+            " language, access_token_hash) VALUES ($1,$2,$3,$4,$5,$6,$7)"
+            " ON CONFLICT (complaint_id) DO UPDATE SET access_token_hash ="
+            " COALESCE(contacts.access_token_hash, EXCLUDED.access_token_hash)",
+            complaint_id, contact.tracking_number, contact.sealed, contact.has_email,
+            contact.has_phone, contact.language, access_token_hash)
+        self._became_due()
+
+    async def save_profile(self, profile, submitted_at) -> None:
+        await self._conn.execute(
+            "INSERT INTO complaints (complaint_id, tracking_number, jurisdiction, channel,"
+            " anonymous, frontend, title, submitted_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+            " ON CONFLICT DO NOTHING", profile.complaint_id, profile.tracking_number,
+            profile.jurisdiction, profile.channel, profile.anonymous, profile.frontend,
+            profile.title, submitted_at)
+
+    async def profile(self, complaint_id) -> Profile | None:
+        row = await self._conn.fetchrow(
+            "SELECT complaint_id, tracking_number, jurisdiction, channel, anonymous, frontend,"
+            " title FROM complaints WHERE complaint_id = $1", complaint_id)
+        return Profile(**dict(row)) if row else None
+
+    async def by_tracking_number(self, tracking_number):
+        row = await self._conn.fetchrow(
+            "SELECT c.complaint_id, c.sealed, c.language, c.tracking_number, c.has_email,"
+            " c.has_phone, c.preferences, c.access_token_hash, p.jurisdiction, p.channel,"
+            " p.anonymous, p.frontend, p.title FROM contacts c LEFT JOIN complaints p USING (complaint_id)"
+            " WHERE c.tracking_number = $1", tracking_number)
+        if row is None:
+            return None
+        contact = Contact(row["sealed"], row["language"], row["tracking_number"], row["has_email"],
+                          row["has_phone"], json.loads(row["preferences"]))
+        profile = (Profile(row["complaint_id"], row["tracking_number"], row["jurisdiction"],
+                           row["channel"], row["anonymous"], row["frontend"], row["title"])
+                   if row["jurisdiction"] is not None else None)
+        return row["complaint_id"], contact, row["access_token_hash"], profile
+
+    async def update(self, complaint_id, contact, at) -> None:
+        await self._conn.execute(
+            "UPDATE contacts SET sealed=$2, has_email=$3, has_phone=$4, preferences=$5::jsonb,"
+            " preferences_updated_at=$6 WHERE complaint_id=$1", complaint_id, contact.sealed,
+            contact.has_email, contact.has_phone, json.dumps(contact.preferences), at)
+
+
+class InMemoryContactBook:
+    """Twin of PgContactBook."""
+
+    def __init__(self) -> None:
+        self.contacts: StagedMap[uuid.UUID, tuple[Contact, str | None]] = StagedMap()
+        self.profiles: StagedMap[uuid.UUID, Profile] = StagedMap()
+
+    def contact(self, complaint_id) -> Contact | None:
+        found = self.contacts.find(complaint_id)
+        return found[0] if found else None
+
+    def profile_now(self, complaint_id) -> Profile | None:
+        return self.profiles.find(complaint_id)
+
+    async def save_contact(self, complaint_id, contact, access_token_hash) -> None:
+        found = self.contacts.find(complaint_id)
+        if found is None:
+            self.contacts.put(complaint_id, (contact, access_token_hash))
+        elif found[1] is None and access_token_hash:
+            self.contacts.put(complaint_id, (found[0], access_token_hash))
+
+    async def save_profile(self, profile, submitted_at) -> None:
+        if profile.complaint_id not in self.profiles:
+            self.profiles.put(profile.complaint_id, profile)
+
+    async def profile(self, complaint_id) -> Profile | None:
+        return self.profiles.find(complaint_id)
+
+    async def by_tracking_number(self, tracking_number):
+        for complaint_id, (contact, token_hash) in {**self.contacts.rows, **self.contacts._staged}.items():
+            if contact.tracking_number == tracking_number:
+                return complaint_id, contact, token_hash, self.profiles.find(complaint_id)
+        return None
+
+    async def update(self, complaint_id, contact, at) -> None:
+        found = self.contacts.find(complaint_id)
+        if found is not None:
+            self.contacts.put(complaint_id, (contact, found[1]))
+
+    def commit(self) -> None:
+        self.contacts.commit()
+        self.profiles.commit()
+
+    def rollback(self) -> None:
+        self.contacts.rollback()
+        self.profiles.rollback()
+
+
+def with_preferences(contact: Contact, preferences: dict[str, Any], *, sealed: bytes | None = None,
+                     has_email: bool | None = None, has_phone: bool | None = None) -> Contact:
+    return replace(contact, preferences=preferences,
+                   sealed=sealed if sealed is not None else contact.sealed,
+                   has_email=contact.has_email if has_email is None else has_email,
+                   has_phone=contact.has_phone if has_phone is None else has_phone)
