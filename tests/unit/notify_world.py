@@ -3,9 +3,10 @@ work, in-memory transports per channel, and a dispatcher driven by an injected c
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from backbone.pii import PiiCipher
 from contracts.events import (
@@ -18,6 +19,7 @@ from notify.adapters.channels.memory import InMemoryTransport
 from notify.adapters.mailer import InMemoryMailer
 from notify.adapters.uow import NotifyInMemoryUnitOfWork
 from notify.compose import Composer
+from notify.digest import compose_digests
 from notify.dispatch import Dispatch
 from notify.domain.quiet_hours import QuietHours
 from notify.domain.retry import RetryPolicy
@@ -90,7 +92,7 @@ class World:
         for name in channels:
             if name != "email":
                 self.transports[name] = InMemoryTransport(name)
-        self.composer = Composer(Templates(), CIPHER, status_url="https://lapor.test/l/{tracking_number}",
+        self.composer = Composer(Templates(os.environ.get("NOTIFY_TEST_TEMPLATES")), CIPHER, status_url="https://lapor.test/l/{tracking_number}",
                                  console_url="https://konsol.test/c/{tracking_number}",
                                  rating_url=None, timezone_of=lambda j: "Asia/Jakarta",
                                  available=frozenset(self.transports))
@@ -119,6 +121,7 @@ class World:
     async def dispatch(self, at: datetime | None = None, lease=timedelta(seconds=60)) -> int:
         if at is not None:
             self.now = at
+        await compose_digests(lambda: self.uow, lambda: self.now, lambda j: "Asia/Jakarta", time(7, 0))
         return await Dispatch(lambda: self.uow, self.transports, self.composer, self.policies,
                               lambda: self.now, quiet_hours=self.quiet, batch_size=50,
                               lease=lease, rng=random.Random(7)).once()

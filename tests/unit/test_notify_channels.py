@@ -11,7 +11,7 @@ from backbone.pii import PiiCipher
 from contracts.envelope import to_record, wrap
 from contracts.events import ChannelMessageHandledV1, SendChannelMessageV1
 from notify import handlers
-from notify.adapters.deliveries import NotifyInMemoryUnitOfWork
+from notify.adapters.uow import NotifyInMemoryUnitOfWork
 from notify.domain.channel_texts import (
     SMS_LIMIT, answer_id, fit_sms, gsm7, render_answer, sms_length,
 )

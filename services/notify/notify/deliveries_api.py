@@ -14,8 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from pydantic import BaseModel
 
-from backbone.staff_auth import InvalidStaffToken, StaffIdentity, operator_caller
+from backbone.staff_auth import InvalidStaffToken, StaffIdentity
 from contracts.lifecycle import Role
+from notify.directory_api import operator
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
 TrackingNumber = Annotated[str, Path(pattern=r"^[1-9][0-9]{0,19}$")]
@@ -99,7 +100,7 @@ async def deliveries_of(tracking_number: TrackingNumber, request: Request,
                         403: {"description": "Operators only", **_PROBLEM},
                         404: {"description": "No failed delivery with this id", **_PROBLEM}})
 async def retry(delivery_id: uuid.UUID, request: Request,
-                who: Annotated[StaffIdentity, Depends(operator_caller)]) -> dict:
+                who: Annotated[StaffIdentity, Depends(operator)]) -> dict:
     async with request.app.state.runtime.unit_of_work() as uow:
         d = await uow.deliveries.get(delivery_id)
         if d is None or (who.jurisdiction is not None and d.jurisdiction not in (None, who.jurisdiction)):

@@ -77,9 +77,9 @@ class Dispatch:
         d = item.delivery
         if not d.channels:
             chain = self._composer.chain(item)
-            if not chain:
-                await self._finish(item, *outcomes.skipped(d, now, "no channel to reach the recipient"),
-                                   error_class="unreachable")
+            if not chain:   # nobody to write to (no address given): not a failure, nothing to publish
+                await self._settle(*outcomes.skipped(d, now, "no channel to reach the recipient"))
+                _count("none", "skipped")
                 return
             d = outcomes.start(d, chain)
             item = replace(item, delivery=d)

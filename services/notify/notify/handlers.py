@@ -106,6 +106,7 @@ async def on_complaint_disposed(event: ComplaintDisposedV1, uow: NotifyUnitOfWor
     """With an OPD now: routing's assignment, an operator's disposal, or a reassignment. The
     OPD's staff hear of it too."""
     await owe_citizen(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name))
+    await uow.contacts.assigned(event.complaint_id, event.opd_id, event.opd_name)
     profile = await uow.contacts.profile(event.complaint_id)
     await owe_staff(uow, _fact(event, "opd_complaint_assigned", opd_name=event.opd_name,
                                title=profile.title if profile else "", category=event.category,
@@ -162,7 +163,8 @@ async def on_sla_warning(event: SlaWarningIssuedV1, uow: NotifyUnitOfWork) -> No
     elif event.clock in ("first_response", "resolution") and event.opd_id:
         jurisdiction = await _jurisdiction(uow, event)
         if jurisdiction:
-            await owe_staff(uow, _fact(event, "opd_deadline_warning", opd_name=None,
+            opd_name = await uow.contacts.opd_name(event.complaint_id, event.opd_id)
+            await owe_staff(uow, _fact(event, "opd_deadline_warning", opd_name=opd_name,
                                        clock=event.clock, due_at=event.due_at.isoformat(),
                                        hours_left=round(event.working_seconds_left / 3600)),
                             jurisdiction, "opd_staff", event.opd_id)
@@ -172,7 +174,7 @@ async def on_sla_breached(event: SlaBreachedV1, uow: NotifyUnitOfWork) -> None:
     jurisdiction = await _jurisdiction(uow, event)
     if jurisdiction:
         await owe_staff(uow, _fact(event, "operator_sla_breached", opd_id=event.opd_id,
-                                   opd_name=None, clock=event.clock,
+                                   opd_name=await _opd_name(uow, event), clock=event.clock,
                                    due_at=event.due_at.isoformat()),
                         jurisdiction, "operator", None)
 
@@ -185,7 +187,8 @@ async def on_sla_escalated(event: SlaEscalatedV1, uow: NotifyUnitOfWork) -> None
     jurisdiction = await _jurisdiction(uow, event)
     if not jurisdiction:
         return
-    fact = _fact(event, "operator_sla_escalated", opd_id=event.opd_id, opd_name=None,
+    fact = _fact(event, "operator_sla_escalated", opd_id=event.opd_id,
+                 opd_name=await _opd_name(uow, event),
                  clock=event.clock, due_at=event.due_at.isoformat(), level=event.level,
                  step=event.step)
     await owe_staff(uow, fact, jurisdiction, "operator", None)
@@ -228,6 +231,10 @@ async def owe_staff(uow: NotifyUnitOfWork, fact: Fact, jurisdiction: str, role: 
     for address in await uow.directory.staff_for(jurisdiction, role, opd_id):
         await uow.deliveries.add(fact.delivery_to(address.id, audience,
                                                   held=address.digest and role == "operator"))
+
+
+async def _opd_name(uow: NotifyUnitOfWork, event: Any) -> str | None:
+    return await uow.contacts.opd_name(event.complaint_id, event.opd_id) if event.opd_id else None
 
 
 async def _jurisdiction(uow: NotifyUnitOfWork, event: Any) -> str | None:

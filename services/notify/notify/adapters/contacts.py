@@ -19,6 +19,9 @@ class ContactBook(Protocol):
     async def save_contact(self, complaint_id: uuid.UUID, contact: Contact,
                            access_token_hash: str | None) -> None: ...
     async def save_profile(self, profile: Profile, submitted_at: datetime) -> None: ...
+    async def assigned(self, complaint_id: uuid.UUID, opd_id: str, opd_name: str) -> None:
+        """With this OPD now (its name goes into staff messages about the complaint)."""
+    async def opd_name(self, complaint_id: uuid.UUID, opd_id: str) -> str | None: ...
     async def profile(self, complaint_id: uuid.UUID) -> Profile | None: ...
     async def by_tracking_number(self, tracking_number: str
                                  ) -> tuple[uuid.UUID, Contact, str | None, Profile | None] | None:
@@ -50,6 +53,14 @@ class PgContactBook:
             " ON CONFLICT DO NOTHING", profile.complaint_id, profile.tracking_number,
             profile.jurisdiction, profile.channel, profile.anonymous, profile.frontend,
             profile.title, submitted_at)
+
+    async def assigned(self, complaint_id, opd_id, opd_name) -> None:
+        await self._conn.execute("UPDATE complaints SET opd_id=$2, opd_name=$3 WHERE complaint_id=$1",
+                                 complaint_id, opd_id, opd_name)
+
+    async def opd_name(self, complaint_id, opd_id) -> str | None:
+        return await self._conn.fetchval(
+            "SELECT opd_name FROM complaints WHERE complaint_id=$1 AND opd_id=$2", complaint_id, opd_id)
 
     async def profile(self, complaint_id) -> Profile | None:
         row = await self._conn.fetchrow(
@@ -85,6 +96,7 @@ class InMemoryContactBook:
     def __init__(self) -> None:
         self.contacts: StagedMap[uuid.UUID, tuple[Contact, str | None]] = StagedMap()
         self.profiles: StagedMap[uuid.UUID, Profile] = StagedMap()
+        self.opds: StagedMap[uuid.UUID, tuple[str, str]] = StagedMap()
 
     def contact(self, complaint_id) -> Contact | None:
         found = self.contacts.find(complaint_id)
@@ -107,6 +119,14 @@ class InMemoryContactBook:
     async def profile(self, complaint_id) -> Profile | None:
         return self.profiles.find(complaint_id)
 
+    async def assigned(self, complaint_id, opd_id, opd_name) -> None:
+        if complaint_id in self.profiles:
+            self.opds.put(complaint_id, (opd_id, opd_name))
+
+    async def opd_name(self, complaint_id, opd_id) -> str | None:
+        found = self.opds.find(complaint_id)
+        return found[1] if found and found[0] == opd_id else None
+
     async def by_tracking_number(self, tracking_number):
         for complaint_id, (contact, token_hash) in {**self.contacts.rows, **self.contacts._staged}.items():
             if contact.tracking_number == tracking_number:
@@ -119,12 +139,12 @@ class InMemoryContactBook:
             self.contacts.put(complaint_id, (contact, found[1]))
 
     def commit(self) -> None:
-        self.contacts.commit()
-        self.profiles.commit()
+        for part in (self.contacts, self.profiles, self.opds):
+            part.commit()
 
     def rollback(self) -> None:
-        self.contacts.rollback()
-        self.profiles.rollback()
+        for part in (self.contacts, self.profiles, self.opds):
+            part.rollback()
 
 
 def with_preferences(contact: Contact, preferences: dict[str, Any], *, sealed: bytes | None = None,

@@ -84,7 +84,7 @@ class PgDeliveryStore:
             "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
             " channel, template, context, traceparent, status, audience, jurisdiction,"
             " tracking_number, next_attempt_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,"
-            " $11,$12,$13,COALESCE($14::timestamptz, $5::timestamptz)) ON CONFLICT DO NOTHING RETURNING true",
+            " $11,$12,$13,COALESCE($14::timestamptz, LEAST($5::timestamptz, now()))) ON CONFLICT DO NOTHING RETURNING true",
             d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at, d.channel,
             d.template, json.dumps(d.context), d.traceparent, d.status, d.audience,
             d.jurisdiction, d.tracking_number, d.next_attempt_at)
@@ -257,7 +257,7 @@ class InMemoryDeliveryStore:
                 for x in self.deliveries.values()):
             return False
         self._stage()
-        self.deliveries[d.id] = d if d.next_attempt_at else replace(d, next_attempt_at=d.fact_at)
+        self.deliveries[d.id] = d       # no next_attempt_at: due at once
         return True
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:

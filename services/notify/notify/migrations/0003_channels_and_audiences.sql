@@ -10,6 +10,8 @@ CREATE TABLE complaints (
     anonymous        boolean NOT NULL,
     frontend         text,                     -- the registered front end that submitted it
     title            text NOT NULL DEFAULT '', -- for OPD staff's message (never the citizen's identity)
+    opd_id           text,                     -- with whom it is now, and its name, for staff messages
+    opd_name         text,
     submitted_at     timestamptz NOT NULL
 );
 
