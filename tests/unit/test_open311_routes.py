@@ -83,6 +83,8 @@ async def test_post_then_read_back_without_personal_data(client):
     assert complaint.channel == "open311" and complaint.reporter.name == "Siti Rahayu"
     assert "Besar (> 2 m)" in complaint.description
     assert (await uow.open311.request_for(complaint.id)).attributes == {"ukuran": "besar"}
+    submitted = next(e for e in uow.outbox.events if type(e).__name__ == "ComplaintSubmittedV1")
+    assert submitted.frontend == "fixmystreet", "the front end's webhooks hear of it"
 
 
 async def test_xml_uses_the_spec_element_names(client):
