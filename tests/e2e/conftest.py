@@ -19,6 +19,7 @@ def platform(infra):
     config = StackConfig(
         home=home, kafka_port=infra.c.kafka_port, pg_port=infra.c.pg_port,
         smtp_port=infra.c.smtp_port, mail_http_port=infra.c.mail_http_port,
+        sinks_port=infra.c.sinks_port,
         service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix,
         extra_env={"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5",
                    # One address (127.0.0.1) runs every test; each test mints its own tokens.

@@ -3,7 +3,6 @@ work, in-memory transports per channel, and a dispatcher driven by an injected c
 
 from __future__ import annotations
 
-import os
 import random
 import uuid
 from datetime import datetime, time, timedelta, timezone
@@ -92,7 +91,7 @@ class World:
         for name in channels:
             if name != "email":
                 self.transports[name] = InMemoryTransport(name)
-        self.composer = Composer(Templates(os.environ.get("NOTIFY_TEST_TEMPLATES")), CIPHER, status_url="https://lapor.test/l/{tracking_number}",
+        self.composer = Composer(Templates(), CIPHER, status_url="https://lapor.test/l/{tracking_number}",
                                  console_url="https://konsol.test/c/{tracking_number}",
                                  rating_url=None, timezone_of=lambda j: "Asia/Jakarta",
                                  available=frozenset(self.transports))

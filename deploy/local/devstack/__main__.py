@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  API           {stack.service_url('intake')}/v1/complaints")
         print(f"  OpenAPI docs  {stack.service_url('intake')}/docs")
         print(f"  Caught mail   {stack.mail_url}/  (JSON: {stack.mail_url}/api/messages)")
+        print(f"  SMS/WhatsApp  {stack.sinks_url}/api/messages  (local gateways and webhook receivers)")
         print(f"  Health        routing {stack.service_url('routing')}/readyz,"
               f" sla {stack.service_url('sla')}/readyz, notify {stack.service_url('notify')}/readyz")
         print(f"  Open311       {stack.service_url('intake')}/open311/v2/discovery.json"
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         sla = stack.service_url("sla")
         print(f"  Deadlines     {sla}/v1/calendars/kota-bandung/deadline?start=<ISO 8601>&working_days=3"
               f"   alerts: {sla}/v1/alerts/stream?access_token=<make token ROLE=operator>")
+        notify = stack.service_url("notify")
+        print(f"  Notify        {notify}/docs   preferences: {notify}/v1/complaints/<tracking_number>"
+              "/notification-preferences (citizen's access token)")
         print(f"  Logs          {stack.log_dir}/   traces: {stack.c.home / 'traces'}/")
         print("  Stop with     make stop")
     elif args.command == "down":

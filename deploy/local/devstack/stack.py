@@ -41,6 +41,7 @@ class StackConfig:
     pg_port: int = 55432
     smtp_port: int = 1025
     mail_http_port: int = 8025
+    sinks_port: int = 8026          # local SMS/WhatsApp gateways and webhook receivers
     service_ports: dict[str, int] = field(default_factory=lambda: {
         "intake": 8000, "routing": 8001, "sla": 8002, "notify": 8003})
     topic_prefix: str = ""
@@ -57,6 +58,7 @@ class StackConfig:
         """Ports picked free, so a test stack never collides with `make run`."""
         return cls(home=home, kafka_port=free_port(), kafka_controller_port=free_port(),
                    pg_port=free_port(), smtp_port=free_port(), mail_http_port=free_port(),
+                   sinks_port=free_port(),
                    service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix)
 
 
@@ -108,8 +110,10 @@ class Stack:
             self.kafka.start()
         self.dsn = self.database()
         self._start_mailcatcher()
+        self._start_sinks()
         self.kafka.wait_ready(timeout=120)
         wait_until(lambda: http_ok(f"{self.mail_url}/healthz"), 30, "mail catcher")
+        wait_until(lambda: http_ok(f"{self.sinks_url}/healthz"), 30, "messaging sinks")
 
     def database(self) -> str:
         """The DSN services use: the external one if configured, else the embedded server's."""
@@ -126,6 +130,20 @@ class Stack:
             "--smtp-port", str(self.c.smtp_port), "--http-port", str(self.c.mail_http_port),
             "--store", str(self.c.home / "mail" / "messages.jsonl"),
         ], os.environ.copy())
+
+    def _start_sinks(self) -> None:
+        if self._alive("sinks"):
+            return
+        (self.c.home / "sinks").mkdir(parents=True, exist_ok=True)
+        self._spawn("sinks", [
+            sys.executable, str(Path(__file__).with_name("sinks.py")),
+            "--port", str(self.c.sinks_port),
+            "--store", str(self.c.home / "sinks" / "messages.jsonl"),
+        ], os.environ.copy())
+
+    @property
+    def sinks_url(self) -> str:
+        return f"http://127.0.0.1:{self.c.sinks_port}"
 
     @property
     def mail_url(self) -> str:
@@ -198,14 +216,33 @@ class Stack:
             "SMTP_PORT": str(self.c.smtp_port),
             "PUBLIC_BASE_URL": self.service_url("intake"),
         })
-        if name in ("intake", "routing", "sla"):   # the services with staff routes
+        if name in ("intake", "routing", "sla", "notify"):   # the services with staff routes
             env.update(self.jwt_env())
+        if name == "notify":
+            env.update(self.notify_env(env))
         if name == "intake":
             env["ATTACHMENTS_DIR"] = str(self.c.home / "attachments")
             # The first of routing's sample jurisdictions (routing/jurisdictions/*.yaml).
             env.setdefault("DEFAULT_JURISDICTION", "kota-bandung")
         env.update(self.c.extra_env)
         return env
+
+    def notify_env(self, env: dict[str, str]) -> dict[str, str]:
+        """notify's channels on the local sinks: SMS through the Twilio look-alike, WhatsApp
+        through the generic gateway, links to this stack's intake. A transport configured in
+        the environment (a real provider) is kept."""
+        sinks, intake = self.sinks_url, self.service_url("intake")
+        wired = {"STATUS_URL": f"{intake}/v1/public/complaints/{{tracking_number}}",
+                 "CONSOLE_URL": f"{intake}/v1/complaints/{{tracking_number}}"}
+        if "SMS_TRANSPORT" not in env:
+            wired.update({"SMS_TRANSPORT": "twilio", "TWILIO_BASE_URL": f"{sinks}/twilio",
+                          "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
+                          "TWILIO_AUTH_TOKEN": "local", "TWILIO_SMS_FROM": "LAPOR",
+                          "TWILIO_WHATSAPP_FROM": "+14155238886"})
+        if "WHATSAPP_TRANSPORT" not in env:
+            wired.update({"WHATSAPP_TRANSPORT": "gateway", "GATEWAY_URL": f"{sinks}/gateway/messages",
+                          "GATEWAY_TOKEN": "local", "GATEWAY_SENDER": "LAPOR"})
+        return {k: v for k, v in wired.items() if k not in env}
 
     def start_service(self, name: str) -> None:
         if not self._alive(name):
@@ -241,7 +278,7 @@ class Stack:
             self.wait_service(name)
 
     def down(self) -> None:
-        for name in (*SERVICES, "mailcatcher"):
+        for name in (*SERVICES, "mailcatcher", "sinks"):
             self.stop_service(name)
         if self.kafka.is_running():
             self.kafka.stop()
@@ -288,7 +325,7 @@ class Stack:
             self.wait_service(name, timeout)
 
     def status(self) -> dict[str, bool]:
-        state = {name: self._alive(name) for name in (*SERVICES, "mailcatcher")}
+        state = {name: self._alive(name) for name in (*SERVICES, "mailcatcher", "sinks")}
         state["kafka"] = self.kafka.is_running()
         state["postgres"] = self.postgres.is_running()
         return state

@@ -68,7 +68,8 @@ class Templates:
         text = template.render(**context)
         if channel == "email":
             subject, _, body = text.partition("\n")
-            return Message(subject=subject.strip(), body=body.lstrip("\n"))
+            return Message(subject=subject.strip(),
+                           body=re.sub(r"\n{3,}", "\n\n", body.lstrip("\n")).rstrip() + "\n")
         if channel == "sms":
             return Message(subject="", body=fit_sms(re.sub(r"\s+", " ", text).strip()))
         body = re.sub(r"\n{3,}", "\n\n", text).strip()
