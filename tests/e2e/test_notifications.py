@@ -120,7 +120,7 @@ def test_every_step_in_the_citizens_language_and_signed_to_the_front_end(platfor
     def hooks():
         records = [r for r in sunk(sinks, f"webhooks.{name}")]
         types = Counter((r["payload"]["data"]["tracking_number"], r["payload"]["type"]) for r in records)
-        return records if len(types) >= 12 else None
+        return records if len(types) >= 10 else None   # 5 steps each (no rating request)
     records = wait_until(hooks, 60, "the front end's webhooks")
     assert all(r["verified"] for r in records), "every webhook carries a valid signature"
     assert {r["payload"]["type"] for r in records} >= {
