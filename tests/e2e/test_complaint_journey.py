@@ -21,9 +21,9 @@ def test_submit_to_email_with_status_deadline_history_and_one_trace(platform, ap
 
     def notified():
         current = view(api, receipt)
-        return current if any(h["action"] == "citizen_notified"
-                              and h["details"].get("template") == "complaint_assigned"
-                              for h in current["history"]) else None
+        told = any(h["action"] == "citizen_notified" and h["details"].get("template") == "complaint_assigned"
+                   for h in current["history"])
+        return current if told and current["first_response_due_at"] else None   # sla's clock too
 
     state = wait_until(notified, 30, "history complete")
     assert state["status"] == "disposed"
