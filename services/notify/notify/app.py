@@ -15,6 +15,7 @@ from contracts import events, topics
 from notify import deliveries_api, directory_api, handlers, preferences_api
 from notify.adapters.channels import Transport
 from notify.adapters.channels.registry import transports as configured_transports
+from notify.adapters.directory import DirectorySnapshot
 from notify.adapters.uow import NotifyPgUnitOfWork
 from notify.compose import Composer
 from notify.config import NotifySettings
@@ -50,6 +51,7 @@ def bootstrap(settings: NotifySettings, now: Callable[[], datetime] = _utc_now,
     cipher = PiiCipher(key)
     carriers = transports if transports is not None else configured_transports(settings, key.encode(), now)
     dispatcher: list[Dispatcher] = []   # built at start; new deliveries wake it
+    directory = DirectorySnapshot(settings.directory_cache_seconds)
 
     def wake_dispatcher() -> None:
         for loop in dispatcher:
@@ -61,7 +63,7 @@ def bootstrap(settings: NotifySettings, now: Callable[[], datetime] = _utc_now,
         consumes=[topics.INTAKE_CONTACTS, topics.INTAKE_EVENTS, topics.SLA_ALERTS],
         produces=[topics.NOTIFY_EVENTS, topics.NOTIFY_DEAD_LETTERS, topics.CHANNELS_OUTBOUND],
         uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
-                                                       s.schema_name, wake_dispatcher),
+                                                       s.schema_name, wake_dispatcher, directory),
     )
     handlers.Owing(timedelta(seconds=settings.rating_request_delay_seconds)).subscribe(runtime.consumer)
     runtime.consumer.on(events.ChannelMessageHandledV1, handlers.channel_answers(cipher))

@@ -64,6 +64,10 @@ class NotifySettings(ServiceSettings, StaffAuthSettings):
     rating_request_delay_seconds: float = Field(default=3600, ge=0)
     digest_time: str = Field(default="07:00", description="Local time operators' daily digest goes")
 
+    directory_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How soon a staff address or webhook another replica "
+                                       "registered is used")
+
     # ---- dispatching and retries
     dispatch_batch_size: int = Field(default=100, ge=1)
     dispatch_concurrency: int = Field(default=16, ge=1, description="Sends in flight at once")

@@ -89,14 +89,14 @@ async def on_contact_provided(event: CitizenContactProvidedV2, uow: NotifyUnitOf
 async def on_complaint_submitted(event: ComplaintSubmittedV1, uow: NotifyUnitOfWork) -> None:
     """Where the complaint came from, whether its reporter is anonymous, and which front end
     sent it; then the receipt with the tracking number."""
-    await uow.contacts.save_profile(Profile(
-        event.complaint_id, event.tracking_number, event.jurisdiction, event.channel,
-        event.anonymous, event.frontend, event.title), event.occurred_at)
+    profile = Profile(event.complaint_id, event.tracking_number, event.jurisdiction,
+                      event.channel, event.anonymous, event.frontend, event.title)
+    await uow.contacts.save_profile(profile, event.occurred_at)
     fact = _fact(event, "complaint_received", title=event.title)
     if event.channel in _ANSWERED_ON_CHANNEL:
-        await _owe_webhooks(uow, fact)
+        await _owe_webhooks(uow, fact, profile)
     else:
-        await owe_citizen(uow, fact)
+        await owe_citizen(uow, fact, profile=profile)
 
 
 # ---- citizens (and their front ends)
@@ -105,9 +105,10 @@ async def on_complaint_submitted(event: ComplaintSubmittedV1, uow: NotifyUnitOfW
 async def on_complaint_disposed(event: ComplaintDisposedV1, uow: NotifyUnitOfWork) -> None:
     """With an OPD now: routing's assignment, an operator's disposal, or a reassignment. The
     OPD's staff hear of it too."""
-    await owe_citizen(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name))
-    await uow.contacts.assigned(event.complaint_id, event.opd_id, event.opd_name)
     profile = await uow.contacts.profile(event.complaint_id)
+    await owe_citizen(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name),
+                      profile=profile)
+    await uow.contacts.assigned(event.complaint_id, event.opd_id, event.opd_name)
     await owe_staff(uow, _fact(event, "opd_complaint_assigned", opd_name=event.opd_name,
                                title=profile.title if profile else "", category=event.category,
                                due_at=None),
@@ -208,16 +209,18 @@ def _fact(event: Event, template: str, *, second: bool = False, not_before=None,
                    not_before=not_before)
 
 
-async def owe_citizen(uow: NotifyUnitOfWork, fact: Fact, *, webhooks: bool = True) -> None:
+async def owe_citizen(uow: NotifyUnitOfWork, fact: Fact, *, webhooks: bool = True,
+                      profile: Profile | None = None) -> None:
+    """`profile`: the complaint's, when the caller has it already (saves a read)."""
     for recipient in await _recipients(uow, fact.complaint_id, fact):
         await uow.deliveries.add(fact.delivery_to(recipient))
     if webhooks:
-        await _owe_webhooks(uow, fact)
+        await _owe_webhooks(uow, fact, profile)
 
 
-async def _owe_webhooks(uow: NotifyUnitOfWork, fact: Fact) -> None:
+async def _owe_webhooks(uow: NotifyUnitOfWork, fact: Fact, profile: Profile | None = None) -> None:
     """The front end that submitted the complaint, on each endpoint it registered."""
-    profile = await uow.contacts.profile(fact.complaint_id)
+    profile = profile or await uow.contacts.profile(fact.complaint_id)
     if profile is None or not profile.frontend:
         return
     for endpoint in await uow.directory.webhooks_for(profile.frontend):

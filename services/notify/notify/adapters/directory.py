@@ -1,8 +1,14 @@
 """Who else hears: OPDs' and operators' addresses, and front ends' webhook endpoints. The
-`Directory` interface, on PostgreSQL and in memory. Addresses and secrets are sealed."""
+`Directory` interface, on PostgreSQL and in memory. Addresses and secrets are sealed.
+
+Every lifecycle fact asks who else hears of it, and the directory is small and changes
+rarely, so the PostgreSQL adapter answers from a process-wide snapshot of the active entries
+(`DirectorySnapshot`), reloaded when older than its TTL and at once after this process changed
+it; another replica's change is seen within the TTL."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import replace
 from typing import Protocol
@@ -28,15 +34,42 @@ _STAFF = "id, jurisdiction, role, opd_id, channel, sealed_address, language, dig
 _HOOK = "id, frontend, url, sealed_secret, active, description"
 
 
+class DirectorySnapshot:
+    """The active staff addresses and webhook endpoints, as last loaded, for one process."""
+
+    def __init__(self, ttl_seconds: float = 5.0) -> None:
+        self.ttl = ttl_seconds
+        self.loaded_at = float("-inf")
+        self.staff: list[StaffAddress] = []
+        self.webhooks: list[WebhookEndpoint] = []
+
+    def stale(self) -> bool:
+        return time.monotonic() - self.loaded_at > self.ttl
+
+    def invalidate(self) -> None:
+        self.loaded_at = float("-inf")
+
+
 class PgDirectory:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, snapshot: DirectorySnapshot | None = None) -> None:
         self._conn = conn
+        self._snapshot = snapshot or DirectorySnapshot(ttl_seconds=0)
+
+    async def _fresh(self) -> DirectorySnapshot:
+        snap = self._snapshot
+        if snap.stale():
+            staff = await self._conn.fetch(
+                f"SELECT {_STAFF} FROM staff_addresses WHERE active ORDER BY created_at")
+            hooks = await self._conn.fetch(
+                f"SELECT {_HOOK} FROM webhook_endpoints WHERE active ORDER BY created_at")
+            snap.staff = [StaffAddress(**dict(r)) for r in staff]
+            snap.webhooks = [WebhookEndpoint(**dict(r)) for r in hooks]
+            snap.loaded_at = time.monotonic()
+        return snap
 
     async def staff_for(self, jurisdiction, role, opd_id) -> list[StaffAddress]:
-        rows = await self._conn.fetch(
-            f"SELECT {_STAFF} FROM staff_addresses WHERE active AND jurisdiction=$1 AND role=$2"
-            " AND opd_id IS NOT DISTINCT FROM $3 ORDER BY created_at", jurisdiction, role, opd_id)
-        return [StaffAddress(**dict(r)) for r in rows]
+        return [a for a in (await self._fresh()).staff
+                if (a.jurisdiction, a.role, a.opd_id) == (jurisdiction, role, opd_id)]
 
     async def staff(self, jurisdiction=None) -> list[StaffAddress]:
         rows = await self._conn.fetch(
@@ -49,17 +82,17 @@ class PgDirectory:
             f"INSERT INTO staff_addresses ({_STAFF}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
             a.id, a.jurisdiction, a.role, a.opd_id, a.channel, a.sealed_address, a.language,
             a.digest, a.label, a.active)
+        self._snapshot.invalidate()
 
     async def remove_staff(self, address_id) -> bool:
         status = await self._conn.execute(
             "UPDATE staff_addresses SET active=false, updated_at=now() WHERE id=$1 AND active",
             address_id)
+        self._snapshot.invalidate()
         return status.endswith(" 1")
 
     async def webhooks_for(self, frontend) -> list[WebhookEndpoint]:
-        rows = await self._conn.fetch(
-            f"SELECT {_HOOK} FROM webhook_endpoints WHERE active AND frontend=$1", frontend)
-        return [WebhookEndpoint(**dict(r)) for r in rows]
+        return [e for e in (await self._fresh()).webhooks if e.frontend == frontend]
 
     async def webhooks(self) -> list[WebhookEndpoint]:
         rows = await self._conn.fetch(
@@ -70,10 +103,12 @@ class PgDirectory:
         await self._conn.execute(
             f"INSERT INTO webhook_endpoints ({_HOOK}) VALUES ($1,$2,$3,$4,$5,$6)",
             e.id, e.frontend, e.url, e.sealed_secret, e.active, e.description)
+        self._snapshot.invalidate()
 
     async def remove_webhook(self, endpoint_id) -> bool:
         status = await self._conn.execute(
             "UPDATE webhook_endpoints SET active=false WHERE id=$1 AND active", endpoint_id)
+        self._snapshot.invalidate()
         return status.endswith(" 1")
 
 

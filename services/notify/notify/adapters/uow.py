@@ -11,7 +11,7 @@ import asyncpg
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
 from notify.adapters.contacts import ContactBook, InMemoryContactBook, PgContactBook
 from notify.adapters.deliveries import DeliveryStore, InMemoryDeliveryStore, PgDeliveryStore
-from notify.adapters.directory import Directory, InMemoryDirectory, PgDirectory
+from notify.adapters.directory import Directory, DirectorySnapshot, InMemoryDirectory, PgDirectory
 from notify.adapters.merges import InMemoryMergeLinks, MergeLinks, PgMergeLinks
 
 
@@ -28,15 +28,17 @@ class NotifyUnitOfWork(UnitOfWork, Protocol):
 
 class NotifyPgUnitOfWork(PgUnitOfWork):
     def __init__(self, pool: asyncpg.Pool, source: str, topic_prefix: str, schema: str,
-                 wake_dispatcher: Callable[[], None] = lambda: None) -> None:
+                 wake_dispatcher: Callable[[], None] = lambda: None,
+                 directory: DirectorySnapshot | None = None) -> None:
         super().__init__(pool, source, topic_prefix, schema)
         self._wake_dispatcher = wake_dispatcher
+        self._directory = directory
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         became_due = lambda: self.after_commit(self._wake_dispatcher)  # noqa: E731
         self.deliveries = PgDeliveryStore(conn, became_due)
         self.contacts = PgContactBook(conn, became_due)
-        self.directory = PgDirectory(conn)
+        self.directory = PgDirectory(conn, self._directory)
         self.merges = PgMergeLinks(conn)
 
 
