@@ -5,14 +5,21 @@ number of times asked, then the sink recovers."""
 
 import base64
 import json
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 import pytest
+from devstack.stack import free_port, http_ok, wait_until
 from standardwebhooks import Webhook
 
 pytestmark = pytest.mark.integration
+
+SINKS = Path(__file__).resolve().parents[2] / "deploy" / "local" / "devstack" / "sinks.py"
 
 
 @pytest.fixture
@@ -73,3 +80,40 @@ def test_a_fault_is_answered_as_often_as_asked(sinks):
                for _ in range(3))
     assert sinks.delete("/api/faults/gateway").status_code == 204
     assert sinks.post("/gateway/messages", json={"to": "+6281234567890", "text": "x"}).status_code == 201
+
+
+def test_since_and_limit_page_through_what_arrived(sinks):
+    seen = sinks.get("/api/stats").json()["count"]
+    for n in range(5):
+        assert sinks.post("/gateway/messages", json={"to": "+6281234567890", "text": f"p{n}"}).status_code == 201
+    first = sinks.get("/api/messages", params={"since": seen, "limit": 2}).json()
+    rest = sinks.get("/api/messages", params={"since": seen + len(first)}).json()
+    assert [r["text"] for r in first + rest] == [f"p{n}" for n in range(5)]
+    assert [r["seq"] for r in first] == [seen + 1, seen + 2]
+
+
+def test_a_stopped_sink_exits_cleanly_and_reloads_its_store(tmp_path):
+    """SIGTERM ends it with 0 after flushing; a restart reads the accepted records back."""
+    store = tmp_path / "messages.jsonl"
+
+    def run() -> tuple[subprocess.Popen, str]:
+        port = free_port()
+        process = subprocess.Popen([sys.executable, str(SINKS), "--port", str(port), "--store", str(store)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_ok(f"{url}/healthz"), 30, "sinks")
+        return process, url
+
+    process, url = run()
+    try:
+        assert httpx.post(f"{url}/gateway/messages", json={"to": "+6281234567890", "text": "kept"}).status_code == 201
+        assert httpx.post(f"{url}/gateway/messages", json={"to": "0812", "text": "refused"}).status_code == 400
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    process, url = run()
+    try:
+        assert [r["text"] for r in httpx.get(f"{url}/api/messages").json()] == ["kept"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0

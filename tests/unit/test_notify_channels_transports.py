@@ -7,12 +7,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
-import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from notify.adapters.channels import Outbound
 from notify.adapters.channels.gateway import GatewayTransport
+from notify.adapters.channels.http import FakeHttp, client
 from notify.adapters.channels.topic import TopicTransport
 from notify.adapters.channels.twilio import TwilioTransport
 from notify.adapters.channels.webhook import WebhookTransport
@@ -29,21 +29,12 @@ def message(channel="sms", to="+6281234567890", **extra) -> Outbound:
                     tracking_number="1000007", template="complaint_assigned", **extra)
 
 
-def client(handler) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.MockTransport(handler))
-
-
 async def test_the_gateway_gets_json_a_bearer_token_and_the_idempotency_key():
-    seen = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json={"id": "gw-1", "status": "queued"})
-
-    receipt = await GatewayTransport(client(handler), "https://gw.test/send", token="t0k",
+    http = FakeHttp(lambda r: (201, {}, {"id": "gw-1", "status": "queued"}))
+    receipt = await GatewayTransport(http, "https://gw.test/send", token="t0k",
                                      sender="LAPOR").send(message())
-    [request] = seen
-    body = json.loads(request.content)
+    [request] = http.sent
+    body = json.loads(request.body)
     assert body == {"to": "+6281234567890", "text": "LAPOR: pengaduan 1000007 diteruskan.",
                     "channel": "sms", "message_id": "<m-7@lapor.notify>", "sender": "LAPOR"}
     assert request.headers["authorization"] == "Bearer t0k"
@@ -55,8 +46,8 @@ async def test_the_gateway_gets_json_a_bearer_token_and_the_idempotency_key():
     (400, "permanent"), (401, "permanent"), (404, "permanent"), (422, "permanent"),
     (408, "transient"), (429, "transient"), (500, "transient"), (502, "transient"), (503, "transient")])
 async def test_http_answers_are_classified_by_cause(status, error_class):
-    transport = GatewayTransport(client(lambda r: httpx.Response(status, headers={"Retry-After": "7"},
-                                                                 json={"error": "x"})), "https://gw.test")
+    transport = GatewayTransport(FakeHttp(lambda r: (status, {"Retry-After": "7"}, {"error": "x"})),
+                                 "https://gw.test")
     with pytest.raises(SendFailed) as failed:
         await transport.send(message())
     assert failed.value.error_class == error_class and failed.value.status == status
@@ -65,42 +56,50 @@ async def test_http_answers_are_classified_by_cause(status, error_class):
 
 
 async def test_timeouts_and_refused_connections_are_transient():
-    def timeout(request):
-        raise httpx.ReadTimeout("slow", request=request)
+    """Against real sockets: nothing listens on the port, and a server that never answers."""
+    import asyncio
+    import socket
 
-    def refused(request):
-        raise httpx.ConnectError("refused", request=request)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(SendFailed) as refused:
+        await GatewayTransport(client(2, 2), f"http://127.0.0.1:{closed}/send").send(message())
+    assert refused.value.error_class == "transient"
 
-    for handler in (timeout, refused):
-        with pytest.raises(SendFailed) as failed:
-            await GatewayTransport(client(handler), "https://gw.test").send(message())
-        assert failed.value.error_class == "transient"
+    async def silent(reader, writer):
+        await asyncio.sleep(5)
+        writer.close()
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    slow = client(0.3, 2)
+    try:
+        with pytest.raises(SendFailed) as timed_out:
+            await GatewayTransport(slow, f"http://127.0.0.1:{port}/send").send(message())
+        assert timed_out.value.error_class == "transient" and "timeout" in timed_out.value.detail
+    finally:
+        await slow.aclose()
+        server.close()
 
 
 async def test_twilio_gets_its_form_and_basic_auth_and_whatsapp_addresses():
-    seen = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(201, json={"sid": "SM" + "a" * 32, "status": "queued"})
-
-    twilio = TwilioTransport(client(handler), account_sid="AC123", auth_token="secret",
+    http = FakeHttp(lambda r: (201, {}, {"sid": "SM" + "a" * 32, "status": "queued"}))
+    twilio = TwilioTransport(http, account_sid="AC123", auth_token="secret",
                              sms_from="LAPOR", whatsapp_from="+14155238886",
                              base_url="https://api.twilio.test")
     sms = await twilio.send(message())
     await twilio.send(message(channel="whatsapp"))
-    first, second = seen
-    assert str(first.url) == "https://api.twilio.test/2010-04-01/Accounts/AC123/Messages.json"
-    assert first.headers["authorization"] == httpx.BasicAuth("AC123", "secret")._auth_header
-    assert parse_qs(first.content.decode()) == {"To": ["+6281234567890"], "From": ["LAPOR"],
-                                                "Body": ["LAPOR: pengaduan 1000007 diteruskan."]}
-    form = parse_qs(second.content.decode())
-    assert form["To"] == ["whatsapp:+6281234567890"] and form["From"] == ["whatsapp:+14155238886"]
+    first, second = http.sent
+    assert first.url == "https://api.twilio.test/2010-04-01/Accounts/AC123/Messages.json"
+    assert first.auth == ("AC123", "secret")
+    assert first.form == {"To": "+6281234567890", "From": "LAPOR",
+                          "Body": "LAPOR: pengaduan 1000007 diteruskan."}
+    assert second.form["To"] == "whatsapp:+6281234567890" and second.form["From"] == "whatsapp:+14155238886"
     assert sms.provider_ref == "SM" + "a" * 32
 
 
 async def test_twilio_invalid_number_is_permanent_and_names_the_code():
-    twilio = TwilioTransport(client(lambda r: httpx.Response(400, json={
+    twilio = TwilioTransport(FakeHttp(lambda r: (400, {}, {
         "code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})),
         account_sid="AC1", auth_token="x", sms_from="LAPOR", whatsapp_from=None)
     with pytest.raises(SendFailed) as failed:
@@ -112,28 +111,52 @@ async def test_twilio_invalid_number_is_permanent_and_names_the_code():
 
 
 async def test_webhooks_are_signed_per_standard_webhooks_and_verify():
-    seen = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(204)
-
+    http = FakeHttp(lambda r: (204, {}, None))
     body = {"type": "complaint.assigned", "timestamp": NOW.isoformat(),
             "data": {"tracking_number": "1000007", "opd_name": "Dinas Lingkungan Hidup"}}
-    hook = WebhookTransport(client(handler), clock=lambda: datetime.now(timezone.utc))
+    hook = WebhookTransport(http, clock=lambda: datetime.now(timezone.utc))
     receipt = await hook.send(message(channel="webhook", to="https://fe.test/hook", payload=body,
                                       secret=SECRET))
     await hook.send(message(channel="webhook", to="https://fe.test/hook", payload=body, secret=SECRET))
-    first, again = seen
-    headers = dict(first.headers)
-    assert Webhook(SECRET).verify(first.content, headers) == body
-    assert headers["webhook-id"] == again.headers["webhook-id"] == receipt.provider_ref, \
+    first, again = http.sent
+    assert Webhook(SECRET).verify(first.body, first.headers) == body
+    assert first.headers["webhook-id"] == again.headers["webhook-id"] == receipt.provider_ref, \
         "the same id on a retry, so the receiver drops the repeat"
-    tampered = first.content.replace(b"1000007", b"1000008")
+    tampered = first.body.replace(b"1000007", b"1000008")
     with pytest.raises(Exception):
-        Webhook(SECRET).verify(tampered, headers)
+        Webhook(SECRET).verify(tampered, first.headers)
     with pytest.raises(Exception):
-        Webhook("whsec_" + "b" * 32).verify(first.content, headers)
+        Webhook("whsec_" + "b" * 32).verify(first.body, first.headers)
+
+
+async def test_the_real_client_against_a_local_server():
+    """AiohttpPoster on the wire: JSON, form and raw bodies, basic auth, headers back."""
+    import asyncio
+    seen = []
+
+    async def serve(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(next(l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")))
+        seen.append((head, await reader.readexactly(length)))
+        answer = b'{"code": 20429}'
+        writer.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n".encode() + answer)
+        await writer.drain()
+        writer.close()
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    poster = client(5, 2)
+    try:
+        with pytest.raises(SendFailed) as limited:
+            await TwilioTransport(poster, account_sid="AC9", auth_token="t", sms_from="LAPOR",
+                                  whatsapp_from=None, base_url=f"http://127.0.0.1:{port}").send(message())
+    finally:
+        await poster.aclose()
+        server.close()
+    assert limited.value.error_class == "transient" and limited.value.retry_after == 3.0
+    [(head, body)] = seen
+    assert b"/2010-04-01/Accounts/AC9/Messages.json" in head and b"Authorization: Basic" in head
+    assert parse_qs(body.decode())["To"] == ["+6281234567890"]
 
 
 async def test_the_topic_transport_hands_over_a_command_keyed_without_the_address():

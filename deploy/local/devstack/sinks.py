@@ -131,7 +131,10 @@ def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> str |
         return "webhook-timestamp is not a number"
     if abs(time.time() - sent) > TOLERANCE_S:
         return "webhook-timestamp outside the tolerance"
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+    except ValueError:
+        return "the receiver's secret is not base64"
     expected = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
     for candidate in signatures.split():
         version, _, value = candidate.partition(",")

@@ -6,16 +6,14 @@ accepted; the provider's id is read from the `id` field of the answer, if there 
 
 from __future__ import annotations
 
-import httpx
-
 from notify.adapters.channels import Outbound, Receipt
-from notify.adapters.channels.http import post
+from notify.adapters.channels.http import HttpPoster, post
 
 
 class GatewayTransport:
     name = "gateway"
 
-    def __init__(self, http: httpx.AsyncClient, url: str, *, token: str | None = None,
+    def __init__(self, http: HttpPoster, url: str, *, token: str | None = None,
                  sender: str | None = None) -> None:
         self._http, self._url, self._token, self._sender = http, url, token, sender
 

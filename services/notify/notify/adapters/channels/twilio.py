@@ -10,22 +10,20 @@ Errors come as JSON with Twilio's own `code`: 21211 (invalid To), 21408 (region 
 
 from __future__ import annotations
 
-import httpx
-
 from notify.adapters.channels import Outbound, Receipt
-from notify.adapters.channels.http import post
+from notify.adapters.channels.http import HttpPoster, post
 from notify.domain.retry import SendFailed
 
 
 class TwilioTransport:
     name = "twilio"
 
-    def __init__(self, http: httpx.AsyncClient, *, account_sid: str, auth_token: str,
+    def __init__(self, http: HttpPoster, *, account_sid: str, auth_token: str,
                  sms_from: str | None, whatsapp_from: str | None,
                  base_url: str = "https://api.twilio.com") -> None:
         self._http = http
         self._url = f"{base_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
-        self._auth = httpx.BasicAuth(account_sid, auth_token)
+        self._auth = (account_sid, auth_token)
         self._from = {"sms": sms_from, "whatsapp": whatsapp_from}
 
     async def send(self, message: Outbound) -> Receipt:

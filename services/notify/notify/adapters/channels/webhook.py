@@ -11,11 +11,10 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-import httpx
 from standardwebhooks import Webhook
 
 from notify.adapters.channels import Outbound, Receipt
-from notify.adapters.channels.http import post
+from notify.adapters.channels.http import HttpPoster, post
 from notify.domain.retry import SendFailed
 
 
@@ -26,7 +25,7 @@ def webhook_id(message: Outbound) -> str:
 class WebhookTransport:
     name = "http"
 
-    def __init__(self, http: httpx.AsyncClient,
+    def __init__(self, http: HttpPoster,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._http, self._clock = http, clock
 
