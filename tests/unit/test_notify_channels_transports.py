@@ -67,8 +67,10 @@ async def test_timeouts_and_refused_connections_are_transient():
         await GatewayTransport(client(2, 2), f"http://127.0.0.1:{closed}/send").send(message())
     assert refused.value.error_class == "transient"
 
-    async def silent(reader, writer):
-        await asyncio.sleep(5)
+    done = asyncio.Event()
+
+    async def silent(reader, writer):   # holds the request until the test is over
+        await done.wait()
         writer.close()
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -78,6 +80,7 @@ async def test_timeouts_and_refused_connections_are_transient():
             await GatewayTransport(slow, f"http://127.0.0.1:{port}/send").send(message())
         assert timed_out.value.error_class == "transient" and "timeout" in timed_out.value.detail
     finally:
+        done.set()
         await slow.aclose()
         server.close()
 

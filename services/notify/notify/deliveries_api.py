@@ -5,8 +5,6 @@ timeline in intake shows what was sent). Operators may send a failed delivery ag
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated
@@ -16,6 +14,7 @@ from pydantic import BaseModel
 
 from backbone.staff_auth import InvalidStaffToken, StaffIdentity
 from contracts.lifecycle import Role
+from notify import citizen_access
 from notify.directory_api import operator
 
 router = APIRouter(prefix="/v1", tags=["deliveries"])
@@ -49,13 +48,8 @@ class DeliveryView(BaseModel):
 
 async def _caller(request: Request, tracking_number: str, authorization: str | None):
     """An operator, or the citizen of this complaint with its access token."""
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "Send 'Authorization: Bearer <token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
-    async with request.app.state.runtime.unit_of_work() as uow:
-        found = await uow.contacts.by_tracking_number(tracking_number)
+    token = citizen_access.bearer(authorization, "token")
+    found = await citizen_access.find(request, tracking_number)
     if token.count(".") == 2:   # a JWT: staff
         try:
             who = await request.app.state.staff_tokens.verify(token)
@@ -67,9 +61,7 @@ async def _caller(request: Request, tracking_number: str, authorization: str | N
         if profile is not None and who.jurisdiction not in (None, profile.jurisdiction):
             raise HTTPException(404, "No such complaint")
     else:
-        digest = hashlib.sha256(token.encode()).hexdigest()
-        if found is None or not found[2] or not hmac.compare_digest(found[2], digest):
-            raise HTTPException(404, "No complaint with this tracking number and access token")
+        citizen_access.check(found, token)
     if found is None:
         raise HTTPException(404, "No such complaint")
     return found[0]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from backbone.staff_auth import StaffIdentity, operator_caller, require_jurisdiction
 from contracts.events import e164
 from notify.domain.delivery import StaffAddress, WebhookEndpoint
+from notify.masking import mask
 
 router = APIRouter(prefix="/v1", tags=["recipients"])
 
@@ -90,17 +91,10 @@ class IssuedWebhook(WebhookView):
     secret: str = Field(description="whsec_...: shown this once; verify `webhook-signature` with it")
 
 
-def _mask(channel: str, address: str) -> str:
-    if channel == "email":
-        local, _, domain = address.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return f"{address[:5]}****{address[-3:]}"
-
-
 def _staff_view(request: Request, a: StaffAddress) -> StaffAddressView:
     address = request.app.state.cipher.open(a.sealed_address).get("address", "")
     return StaffAddressView(id=a.id, jurisdiction=a.jurisdiction, role=a.role, opd_id=a.opd_id,
-                            channel=a.channel, address=_mask(a.channel, address),
+                            channel=a.channel, address=mask(a.channel, address) or "",
                             language=a.language, digest=a.digest, label=a.label)
 
 

@@ -9,8 +9,6 @@ they gave: they may change the language and quiet hours, not where they are told
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
@@ -18,7 +16,9 @@ from fastapi import APIRouter, Header, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from contracts.events import e164
+from notify import citizen_access
 from notify.adapters.contacts import with_preferences
+from notify.masking import mask
 from notify.domain.preferences import CITIZEN_CHANNELS, Preferences, citizen_chain, reachable
 from notify.domain.quiet_hours import QuietHours
 
@@ -71,28 +71,9 @@ class PreferencesChange(BaseModel):
         return e164(value) if value is not None else None
 
 
-def _mask_email(email: str | None) -> str | None:
-    if not email:
-        return None
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def _mask_phone(phone: str | None) -> str | None:
-    return f"{phone[:5]}****{phone[-3:]}" if phone and len(phone) > 8 else ("***" if phone else None)
-
-
 async def _authorised(request: Request, tracking_number: str, authorization: str | None):
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(401, "Send 'Authorization: Bearer <access token>'",
-                            headers={"WWW-Authenticate": "Bearer"})
-    async with request.app.state.runtime.unit_of_work() as uow:
-        found = await uow.contacts.by_tracking_number(tracking_number)
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    if found is None or not found[2] or not hmac.compare_digest(found[2], digest):
-        raise HTTPException(404, "No complaint with this tracking number and access token")
-    return found
+    return citizen_access.check(await citizen_access.find(request, tracking_number),
+                                citizen_access.bearer(authorization))
 
 
 def _view(request: Request, tracking_number: str, contact, profile) -> PreferencesView:
@@ -101,7 +82,7 @@ def _view(request: Request, tracking_number: str, contact, profile) -> Preferenc
     available = request.app.state.composer.available
     return PreferencesView(
         tracking_number=tracking_number, anonymous=profile.anonymous if profile else True,
-        email=_mask_email(opened.get("email")), phone=_mask_phone(opened.get("phone")),
+        email=mask("email", opened.get("email")), phone=mask("sms", opened.get("phone")),
         channels=list(citizen_chain(contact, profile, available)),
         chosen_channels=list(prefs.channels) if prefs.channels is not None else None,
         language=prefs.language or (contact.language if contact.language in ("id", "en") else "id"),

@@ -30,6 +30,9 @@ class ContactBook(Protocol):
         """New preferences (and possibly a new sealed contact) chosen by the citizen."""
 
 
+PROFILE_COLUMNS = "complaint_id, tracking_number, jurisdiction, channel, anonymous, frontend, title"
+
+
 class PgContactBook:
     def __init__(self, conn: asyncpg.Connection, became_due=lambda: None) -> None:
         self._conn = conn
@@ -64,8 +67,7 @@ class PgContactBook:
 
     async def profile(self, complaint_id) -> Profile | None:
         row = await self._conn.fetchrow(
-            "SELECT complaint_id, tracking_number, jurisdiction, channel, anonymous, frontend,"
-            " title FROM complaints WHERE complaint_id = $1", complaint_id)
+            f"SELECT {PROFILE_COLUMNS} FROM complaints WHERE complaint_id = $1", complaint_id)
         return Profile(**dict(row)) if row else None
 
     async def by_tracking_number(self, tracking_number):

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from notify.adapters.contacts import PROFILE_COLUMNS
+from notify.adapters.directory import STAFF_COLUMNS, WEBHOOK_COLUMNS
 from notify.domain.delivery import (
     Contact, Delivery, DueDelivery, Profile, StaffAddress, WebhookEndpoint,
 )
@@ -208,31 +210,24 @@ async def _contacts(conn, ids) -> dict[uuid.UUID, Contact]:
             for r in rows}
 
 
-async def _profiles(conn, ids) -> dict[uuid.UUID, Profile]:
+async def _by_id(conn, table: str, key: str, columns: str, model, ids) -> dict[uuid.UUID, Any]:
+    """One query for a batch: the rows of `table` whose `key` is in `ids`, as `model`s."""
     if not ids:
         return {}
-    rows = await conn.fetch(
-        "SELECT complaint_id, tracking_number, jurisdiction, channel, anonymous, frontend, title"
-        " FROM complaints WHERE complaint_id = ANY($1::uuid[])", ids)
-    return {r["complaint_id"]: Profile(**dict(r)) for r in rows}
+    rows = await conn.fetch(f"SELECT {columns} FROM {table} WHERE {key} = ANY($1::uuid[])", ids)
+    return {r[key]: model(**dict(r)) for r in rows}
+
+
+async def _profiles(conn, ids) -> dict[uuid.UUID, Profile]:
+    return await _by_id(conn, "complaints", "complaint_id", PROFILE_COLUMNS, Profile, ids)
 
 
 async def _staff(conn, ids) -> dict[uuid.UUID, StaffAddress]:
-    if not ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT id, jurisdiction, role, opd_id, channel, sealed_address, language, digest, label,"
-        " active FROM staff_addresses WHERE id = ANY($1::uuid[])", ids)
-    return {r["id"]: StaffAddress(**dict(r)) for r in rows}
+    return await _by_id(conn, "staff_addresses", "id", STAFF_COLUMNS, StaffAddress, ids)
 
 
 async def _endpoints(conn, ids) -> dict[uuid.UUID, WebhookEndpoint]:
-    if not ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT id, frontend, url, sealed_secret, active, description FROM webhook_endpoints"
-        " WHERE id = ANY($1::uuid[])", ids)
-    return {r["id"]: WebhookEndpoint(**dict(r)) for r in rows}
+    return await _by_id(conn, "webhook_endpoints", "id", WEBHOOK_COLUMNS, WebhookEndpoint, ids)
 
 
 class InMemoryDeliveryStore:

@@ -30,8 +30,8 @@ class Directory(Protocol):
     async def remove_webhook(self, endpoint_id: uuid.UUID) -> bool: ...
 
 
-_STAFF = "id, jurisdiction, role, opd_id, channel, sealed_address, language, digest, label, active"
-_HOOK = "id, frontend, url, sealed_secret, active, description"
+STAFF_COLUMNS = "id, jurisdiction, role, opd_id, channel, sealed_address, language, digest, label, active"
+WEBHOOK_COLUMNS = "id, frontend, url, sealed_secret, active, description"
 
 
 class DirectorySnapshot:
@@ -59,9 +59,9 @@ class PgDirectory:
         snap = self._snapshot
         if snap.stale():
             staff = await self._conn.fetch(
-                f"SELECT {_STAFF} FROM staff_addresses WHERE active ORDER BY created_at")
+                f"SELECT {STAFF_COLUMNS} FROM staff_addresses WHERE active ORDER BY created_at")
             hooks = await self._conn.fetch(
-                f"SELECT {_HOOK} FROM webhook_endpoints WHERE active ORDER BY created_at")
+                f"SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE active ORDER BY created_at")
             snap.staff = [StaffAddress(**dict(r)) for r in staff]
             snap.webhooks = [WebhookEndpoint(**dict(r)) for r in hooks]
             snap.loaded_at = time.monotonic()
@@ -73,13 +73,13 @@ class PgDirectory:
 
     async def staff(self, jurisdiction=None) -> list[StaffAddress]:
         rows = await self._conn.fetch(
-            f"SELECT {_STAFF} FROM staff_addresses WHERE active AND ($1::text IS NULL OR"
+            f"SELECT {STAFF_COLUMNS} FROM staff_addresses WHERE active AND ($1::text IS NULL OR"
             " jurisdiction=$1) ORDER BY jurisdiction, role, opd_id, created_at", jurisdiction)
         return [StaffAddress(**dict(r)) for r in rows]
 
     async def add_staff(self, a) -> None:
         await self._conn.execute(
-            f"INSERT INTO staff_addresses ({_STAFF}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            f"INSERT INTO staff_addresses ({STAFF_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
             a.id, a.jurisdiction, a.role, a.opd_id, a.channel, a.sealed_address, a.language,
             a.digest, a.label, a.active)
         self._snapshot.invalidate()
@@ -96,12 +96,12 @@ class PgDirectory:
 
     async def webhooks(self) -> list[WebhookEndpoint]:
         rows = await self._conn.fetch(
-            f"SELECT {_HOOK} FROM webhook_endpoints WHERE active ORDER BY frontend, created_at")
+            f"SELECT {WEBHOOK_COLUMNS} FROM webhook_endpoints WHERE active ORDER BY frontend, created_at")
         return [WebhookEndpoint(**dict(r)) for r in rows]
 
     async def add_webhook(self, e) -> None:
         await self._conn.execute(
-            f"INSERT INTO webhook_endpoints ({_HOOK}) VALUES ($1,$2,$3,$4,$5,$6)",
+            f"INSERT INTO webhook_endpoints ({WEBHOOK_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6)",
             e.id, e.frontend, e.url, e.sealed_secret, e.active, e.description)
         self._snapshot.invalidate()
 

@@ -16,11 +16,8 @@ from notify.adapters.mailer import SmtpMailer
 from notify.config import NotifySettings
 
 
-class MissingSetting(ValueError):
-    pass
-
-
 def transports(s: NotifySettings, key: bytes, clock: Callable[[], datetime]) -> dict[str, Transport]:
+    """Settings were checked complete at start-up (NotifySettings refuses a half transport)."""
     mailer = SmtpMailer(
         s.smtp_host, s.smtp_port, s.mail_from, username=s.smtp_username,
         password=s.smtp_password.get_secret_value() if s.smtp_password else None,
@@ -29,16 +26,11 @@ def transports(s: NotifySettings, key: bytes, clock: Callable[[], datetime]) -> 
                                    "webhook": WebhookTransport(client(s.http_timeout, s.http_connections), clock)}
     for channel, kind in (("sms", s.sms_transport), ("whatsapp", s.whatsapp_transport)):
         if kind == "gateway":
-            if not s.gateway_url:
-                raise MissingSetting(f"{channel.upper()}_TRANSPORT=gateway needs GATEWAY_URL")
             found[channel] = GatewayTransport(
                 client(s.http_timeout, s.http_connections), s.gateway_url,
                 token=s.gateway_token.get_secret_value() if s.gateway_token else None,
                 sender=s.gateway_sender)
         elif kind == "twilio":
-            if not (s.twilio_account_sid and s.twilio_auth_token):
-                raise MissingSetting(f"{channel.upper()}_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID "
-                                     "and TWILIO_AUTH_TOKEN")
             found[channel] = TwilioTransport(
                 client(s.http_timeout, s.http_connections), account_sid=s.twilio_account_sid,
                 auth_token=s.twilio_auth_token.get_secret_value(), sms_from=s.twilio_sms_from,
