@@ -197,6 +197,10 @@ def test_authorisation_matrix_over_http(platform, api):
     assert tn in [c["tracking_number"] for c in queue["items"]]
     assert all(c["assigned_opd"]["id"] == PUPR for c in queue["items"])
     assert tn not in [c["tracking_number"] for c in dlh.list(page_size=100, opd=PUPR)["items"]]
+    assert [c["tracking_number"] for c in pupr.list(q=tn)["items"]] == [tn]
+    title_word = pupr.get(tn)["title"].split()[0][:4]
+    assert tn in [c["tracking_number"] for c in pupr.list(q=title_word, page_size=100)["items"]]
+    assert pupr.list(q="zzqxyvw")["items"] == []
 
 
 def test_anonymous_reporter_is_hidden_from_staff(platform, api):

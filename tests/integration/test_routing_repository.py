@@ -51,6 +51,37 @@ async def test_texts_are_replaced_whole_and_decisions_pile_up_in_order(make_uow)
     assert all(d.decided_at == NOW for d in log)
 
 
+async def test_a_triage_decision_keeps_its_candidates_and_words_alike(make_uow):
+    from routing.domain.classification import Classification
+    from routing.domain.decision import Candidate, Destination
+
+    cid = uuid.uuid4()
+    read = Classification("jalan", "jalan.rusak", "pengaduan", "normal", 0.41,
+                          (("jalan.rusak", 0.41), ("air-minum.pipa-bocor", 0.3)), ("lubang", "aspal"))
+    decision = Decision("triage", 0.41, "not sure enough", suggestions=("dinas-pupr", "pdam"),
+                        candidates=(Candidate("jalan.rusak", 0.41, Destination("dinas-pupr", "Dinas PUPR")),
+                                    Candidate("air-minum.pipa-bocor", 0.3, Destination(not_ours="PDAM"))),
+                        classification=read)
+    async with make_uow() as uow:
+        await uow.decisions.record(cid, "1000077", "kota-contoh", decision, NOW)
+    async with make_uow() as uow:
+        by_number = await uow.decisions.history_by_number("1000077")
+        assert await uow.decisions.history_by_number("1000078") == []
+    assert by_number == await _history(make_uow, cid)
+    (logged,) = by_number
+    assert logged.category == "jalan.rusak" and logged.explanation == ("lubang", "aspal")
+    assert logged.candidates == (
+        {"category": "jalan.rusak", "confidence": 0.41, "opd_id": "dinas-pupr",
+         "opd_name": "Dinas PUPR", "not_ours": None},
+        {"category": "air-minum.pipa-bocor", "confidence": 0.3, "opd_id": None,
+         "opd_name": None, "not_ours": "PDAM"})
+
+
+async def _history(make_uow, cid):
+    async with make_uow() as uow:
+        return await uow.decisions.history(cid)
+
+
 async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
     cid = uuid.uuid4()
     with pytest.raises(RuntimeError):

@@ -183,6 +183,8 @@ async def list_complaints(
     submitted_from: Annotated[datetime | None, Query(description="Submitted at or after (ISO 8601)")] = None,
     submitted_to: Annotated[datetime | None, Query(description="Submitted before (ISO 8601)")] = None,
     overdue: Annotated[bool | None, Query(description="With an OPD and past its deadline")] = None,
+    q: Annotated[str | None, Query(max_length=200, description=(
+        "A tracking number, or words: each must begin a word of the title or description"))] = None,
     sort: Annotated[str, Query(pattern="^(newest|oldest|due)$")] = "newest",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -190,7 +192,7 @@ async def list_complaints(
     query = ComplaintQuery(
         statuses=tuple(status or ()), opd_id=opd, category=category, jurisdiction=jurisdiction,
         submitted_from=_aware(submitted_from), submitted_to=_aware(submitted_to), overdue=overdue,
-        sort=sort, page=page, page_size=page_size)  # type: ignore[arg-type]
+        sort=sort, page=page, page_size=page_size, **_searched(q))  # type: ignore[arg-type]
     state = request.app.state
     try:
         async with state.runtime.unit_of_work() as uow:
@@ -214,6 +216,16 @@ async def list_complaints(
         next_url = f"{base}/v1/complaints?{rest + '&' if rest else ''}page={page + 1}"
     return ComplaintPage(items=items, page=page, page_size=page_size, has_more=has_more,
                          next=next_url)
+
+
+def _searched(q: str | None) -> dict:
+    """`q` as the query's terms: a number alone is a tracking number, anything else words."""
+    q = (q or "").strip()
+    if not q:
+        return {}
+    if q.isdigit():
+        return {"tracking_numbers": (q,)}
+    return {"text": q}
 
 
 def _not_found() -> HTTPException:

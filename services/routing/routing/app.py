@@ -19,7 +19,7 @@ from routing.config import RoutingSettings
 from routing.domain.classifier import default_model_path, load_classifier
 from routing.handlers import Router
 from routing import classify_api, jurisdictions_api
-from routing import duplicates_api, duplicate_handlers
+from routing import decisions_api, duplicates_api, duplicate_handlers
 from routing.jurisdiction_registry import JurisdictionRegistry, load_files
 from routing.opd_feed import OpdFeed, subscribe as subscribe_opd_feed
 
@@ -81,7 +81,8 @@ def bootstrap(settings: RoutingSettings) -> FastAPI:
 
     jurisdictions.on_change(create_opd_topics)
     app = build_app(runtime, routers=[jurisdictions_api.router, classify_api.router,
-                                         duplicates_api.router], title="LAPOR routing",
+                                         duplicates_api.router, decisions_api.router],
+                    title="LAPOR routing",
                     version="1.0.0")
     app.state.jurisdictions = jurisdictions
     app.state.classifier = classifier

@@ -9,6 +9,7 @@ material of a later issue, so the log only ever grows and `history` reads it bac
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,14 +44,25 @@ class LoggedDecision:
     decided_at: datetime
     trigger: str
     decided_by: str
+    # What the operator weighs in triage: each way routing could send it, best first (dicts of
+    # category, confidence, opd_id, opd_name, not_ours), the subcategory read and its words.
+    candidates: tuple[dict, ...] = ()
+    category: str | None = None
+    explanation: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, tracking_number: str, jurisdiction: str, decision: Decision, at: datetime,
            trigger: str, decided_by: str) -> LoggedDecision:
         # The column is `real`: confidences are kept to 3 decimals (as the classifier gives
         # them) so the twin and the table read back the same value.
+        read = decision.classification
         return cls(tracking_number, jurisdiction, decision.opd_id, round(decision.confidence, 3),
-                   decision.reason, tuple(decision.suggestions), at, trigger, decided_by)
+                   decision.reason, tuple(decision.suggestions), at, trigger, decided_by,
+                   tuple({"category": c.category, "confidence": round(c.confidence, 3),
+                          "opd_id": c.destination.opd_id, "opd_name": c.destination.opd_name,
+                          "not_ours": c.destination.not_ours} for c in decision.candidates),
+                   read.subcategory if read is not None else None,
+                   tuple(read.explanation) if read is not None else ())
 
 
 class DecisionLog(Protocol):
@@ -60,6 +72,9 @@ class DecisionLog(Protocol):
 
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
         """Every decision about the complaint, oldest first."""
+
+    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
+        """The same, found by the tracking number staff work with."""
 
 
 class PgDecisionLog:
@@ -71,20 +86,34 @@ class PgDecisionLog:
         row = LoggedDecision.of(tracking_number, jurisdiction, decision, at, trigger, decided_by)
         await self._conn.execute(
             "INSERT INTO routing_decisions (complaint_id, tracking_number, jurisdiction, opd_id,"
-            " confidence, reason, suggestions, decided_at, trigger, decided_by)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            " confidence, reason, suggestions, decided_at, trigger, decided_by, candidates,"
+            " category, explanation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13)",
             complaint_id, row.tracking_number, row.jurisdiction, row.opd_id, row.confidence,
             row.reason, list(row.suggestions), row.decided_at, row.trigger, row.decided_by,
+            json.dumps(list(row.candidates)), row.category, list(row.explanation),
         )
 
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
-        rows = await self._conn.fetch(
-            "SELECT tracking_number, jurisdiction, opd_id, confidence, reason, suggestions,"
-            " decided_at, trigger, decided_by FROM routing_decisions WHERE complaint_id = $1"
-            " ORDER BY id", complaint_id)
-        return [LoggedDecision(r["tracking_number"], r["jurisdiction"], r["opd_id"],
-                               round(r["confidence"], 3), r["reason"], tuple(r["suggestions"]),
-                               r["decided_at"], r["trigger"], r["decided_by"]) for r in rows]
+        return _logged(await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM routing_decisions WHERE complaint_id = $1 ORDER BY id",
+            complaint_id))
+
+    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
+        return _logged(await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM routing_decisions WHERE tracking_number = $1 ORDER BY id",
+            tracking_number))
+
+
+_COLUMNS = ("tracking_number, jurisdiction, opd_id, confidence, reason, suggestions, decided_at,"
+            " trigger, decided_by, candidates, category, explanation")
+
+
+def _logged(rows) -> list[LoggedDecision]:
+    return [LoggedDecision(r["tracking_number"], r["jurisdiction"], r["opd_id"],
+                           round(r["confidence"], 3), r["reason"], tuple(r["suggestions"]),
+                           r["decided_at"], r["trigger"], r["decided_by"],
+                           tuple(json.loads(r["candidates"])), r["category"],
+                           tuple(r["explanation"])) for r in rows]
 
 
 class InMemoryDecisionLog(StagedMap[uuid.UUID, tuple[LoggedDecision, ...]]):
@@ -95,6 +124,10 @@ class InMemoryDecisionLog(StagedMap[uuid.UUID, tuple[LoggedDecision, ...]]):
 
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
         return list(self.find(complaint_id) or ())
+
+    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
+        return [row for rows in self.values() for row in rows
+                if row.tracking_number == tracking_number]
 
 
 class RoutingUnitOfWork(UnitOfWork, Protocol):
