@@ -171,6 +171,8 @@ async def test_alerts_after_an_id_by_scope_and_type(pool):
     assert [r["id"] for r in await both(twin, pg, "alerts_after", 0, Scope(jurisdiction=J),
                                         type_="breach")] == [2, 3]
     assert [r["id"] for r in await both(twin, pg, "alerts_after", 0, Scope(), limit=2)] == [1, 2]
+    assert [r["id"] for r in await both(twin, pg, "alerts_after", 0, Scope(jurisdiction=J), limit=2,
+                                        newest_first=True)] == [4, 3]
 
 
 async def test_per_opd_figures_on_known_data(pool):

@@ -222,6 +222,9 @@ async def test_alerts_after_an_id_filtered_and_scoped(client, data):
     breaches = (await client.get("/v1/alerts", params={"type": "breach", "jurisdiction": J},
                                  headers=bearer())).json()
     assert [a["id"] for a in breaches["items"]] == [2, 3]
+    latest = (await client.get("/v1/alerts", params={"order": "newest", "limit": 2},
+                               headers=bearer("opd", opd="dinas-pupr"))).json()
+    assert [a["id"] for a in latest["items"]] == [a4, a3] and latest["last_id"] == a4
     empty = (await client.get("/v1/alerts", params={"after": 99}, headers=bearer())).json()
     assert empty == {"items": [], "last_id": 99}
     assert (await client.get("/v1/alerts", params={"opd_id": "dlh"},

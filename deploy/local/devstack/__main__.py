@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"devstack: could not start the platform: {exc}", file=sys.stderr)
             return 1
         print(f"LAPOR platform ready in {time.monotonic() - started:.1f}s")
+        print(f"  Console       {stack.service_url('console')}/  (dev sign-in: pick a role and OPD)")
         print(f"  API           {stack.service_url('intake')}/v1/complaints")
         print(f"  OpenAPI docs  {stack.service_url('intake')}/docs")
         print(f"  Caught mail   {stack.mail_url}/  (JSON: {stack.mail_url}/api/messages)")

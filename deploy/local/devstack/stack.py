@@ -24,7 +24,8 @@ from devstack import tokens
 from devstack.kafka import REPO_ROOT, KafkaNode, ensure_jars
 from devstack.postgres import EmbeddedPostgres, create_database
 
-SERVICES = ("intake", "routing", "sla", "notify")
+SERVICES = ("intake", "routing", "sla", "notify")   # the event-driven services
+CONSOLE = "console"                                 # the web console: HTTP only, on top of them
 
 
 def free_port() -> int:
@@ -43,7 +44,7 @@ class StackConfig:
     mail_http_port: int = 8025
     sinks_port: int = 8026          # local SMS/WhatsApp gateways and webhook receivers
     service_ports: dict[str, int] = field(default_factory=lambda: {
-        "intake": 8000, "routing": 8001, "sla": 8002, "notify": 8003})
+        "intake": 8000, "routing": 8001, "sla": 8002, "notify": 8003, "console": 8004})
     topic_prefix: str = ""
     database: str = "lapor"
     # A PostgreSQL of your own (e.g. managed): when set, no embedded server is started and the
@@ -59,7 +60,8 @@ class StackConfig:
         return cls(home=home, kafka_port=free_port(), kafka_controller_port=free_port(),
                    pg_port=free_port(), smtp_port=free_port(), mail_http_port=free_port(),
                    sinks_port=free_port(),
-                   service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix)
+                   service_ports={name: free_port() for name in (*SERVICES, CONSOLE)},
+                   topic_prefix=prefix)
 
 
 class GaveUp(Exception):
@@ -220,6 +222,8 @@ class Stack:
             env.update(self.jwt_env())
         if name == "notify":
             env.update(self.notify_env(env))
+        if name == CONSOLE:
+            env.update(self.console_env(env))
         if name == "intake":
             env["ATTACHMENTS_DIR"] = str(self.c.home / "attachments")
             # The first of routing's sample jurisdictions (routing/jurisdictions/*.yaml).
@@ -227,13 +231,38 @@ class Stack:
         env.update(self.c.extra_env)
         return env
 
+    def console_env(self, env: dict[str, str]) -> dict[str, str]:
+        """The console on this stack's services; its dev sign-in page signs with the stack's
+        development key, unless the services verify a real issuer's tokens (then it expects
+        them from an OIDC proxy in X-Forwarded-Access-Token)."""
+        wired = {f"{name.upper()}_URL": self.service_url(name) for name in SERVICES}
+        wired.update(self.jwt_env())
+        wired["SESSION_SECRET"] = self._secret("console-session.key")
+        if self._configured_jwt_key():
+            wired["TOKEN_HEADER"] = "X-Forwarded-Access-Token"
+        else:
+            self.signing_key()
+            wired["DEV_SIGNIN_KEY_FILE"] = str(self.c.home / "secrets" / tokens.PRIVATE_KEY_FILE)
+        return {k: v for k, v in wired.items() if k not in self.c.extra_env}
+
+    def _secret(self, name: str) -> str:
+        """A random secret kept (0600) in the stack folder, made on first use."""
+        path = self.c.home / "secrets" / name
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def notify_env(self, env: dict[str, str]) -> dict[str, str]:
         """notify's channels on the local sinks: SMS through the Twilio look-alike, WhatsApp
         through the generic gateway, links to this stack's intake. A transport configured in
         the environment (a real provider) is kept."""
         sinks, intake = self.sinks_url, self.service_url("intake")
         wired = {"STATUS_URL": f"{intake}/v1/public/complaints/{{tracking_number}}",
-                 "CONSOLE_URL": f"{intake}/v1/complaints/{{tracking_number}}"}
+                 "CONSOLE_URL": f"{self.service_url(CONSOLE)}/complaints/{{tracking_number}}"}
         if "SMS_TRANSPORT" not in env:
             wired.update({"SMS_TRANSPORT": "twilio", "TWILIO_BASE_URL": f"{sinks}/twilio",
                           "TWILIO_ACCOUNT_SID": "AC00000000000000000000000000000000",
@@ -272,13 +301,13 @@ class Stack:
 
     def up(self) -> None:
         self.start_infrastructure()
-        for name in SERVICES:
+        for name in (*SERVICES, CONSOLE):
             self.start_service(name)
-        for name in SERVICES:
+        for name in (*SERVICES, CONSOLE):
             self.wait_service(name)
 
     def down(self) -> None:
-        for name in (*SERVICES, "mailcatcher", "sinks"):
+        for name in (CONSOLE, *SERVICES, "mailcatcher", "sinks"):
             self.stop_service(name)
         if self.kafka.is_running():
             self.kafka.stop()
@@ -325,7 +354,7 @@ class Stack:
             self.wait_service(name, timeout)
 
     def status(self) -> dict[str, bool]:
-        state = {name: self._alive(name) for name in (*SERVICES, "mailcatcher", "sinks")}
+        state = {name: self._alive(name) for name in (*SERVICES, CONSOLE, "mailcatcher", "sinks")}
         state["kafka"] = self.kafka.is_running()
         state["postgres"] = self.postgres.is_running()
         return state

@@ -224,7 +224,7 @@ def health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-class _Edge:
+class Edge:
     """Pure ASGI middleware on every request: latency histogram by route, and an X-Trace-Id
     header so support can find a complaint's whole journey."""
 
@@ -284,7 +284,7 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (),
     app.add_middleware(RateLimits, per_client=s.rate_limit_per_client,
                        per_token=s.rate_limit_per_token, storage=s.rate_limit_storage,
                        trusted_proxies=s.trusted_proxies)
-    app.add_middleware(_Edge, service=runtime.name)
+    app.add_middleware(Edge, service=runtime.name)
     # One server span per request; a span per body chunk sent or received costs more than it tells.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,livez,metrics",
                                        exclude_spans=["receive", "send"])

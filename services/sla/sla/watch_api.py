@@ -266,12 +266,18 @@ async def list_alerts(
     type: Annotated[str | None, Query(max_length=20,
                                       description="warning, breach or escalation")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    order: Annotated[str, Query(pattern="^(oldest|newest)$", description=(
+        "oldest: after `after`, oldest first (to follow); newest: the latest `limit`, newest "
+        "first (a screen's recent list)"))] = "oldest",
 ) -> dict:
     jurisdiction, opd_id = _scoped(who, jurisdiction, opd_id)
     _one_of("kind", kind, KINDS)
     _one_of("type", type, ALERT_TYPES)
-    rows = await queries.alerts_after(after, Scope(jurisdiction, opd_id, kind), limit, type)
-    return {"items": [_alert(r) for r in rows], "last_id": rows[-1]["id"] if rows else after}
+    newest = order == "newest"
+    rows = await queries.alerts_after(after, Scope(jurisdiction, opd_id, kind), limit, type,
+                                      newest_first=newest)
+    last_id = (rows[0] if newest else rows[-1])["id"] if rows else after
+    return {"items": [_alert(r) for r in rows], "last_id": last_id}
 
 
 def _alert(row: dict) -> dict:

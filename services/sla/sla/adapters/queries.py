@@ -90,8 +90,9 @@ class SlaQueries(Protocol):
         """Open clocks in `scope` (its status ignored) per status."""
 
     async def alerts_after(self, after: int, scope: Scope, limit: int = 100,
-                           type_: str | None = None) -> list[dict]:
-        """Alerts with id > `after` in `scope` (jurisdiction, OPD, kind), oldest first."""
+                           type_: str | None = None, newest_first: bool = False) -> list[dict]:
+        """Alerts with id > `after` in `scope` (jurisdiction, OPD, kind), oldest first (or the
+        newest `limit`, newest first)."""
 
     async def newest_alert_id(self) -> int:
         """The id of the newest alert, 0 when there is none."""
@@ -159,7 +160,7 @@ class PgSlaQueries:
         return {s: row[s] for s in STATUSES}
 
     async def alerts_after(self, after: int, scope: Scope, limit: int = 100,
-                           type_: str | None = None) -> list[dict]:
+                           type_: str | None = None, newest_first: bool = False) -> list[dict]:
         args: list = [after]
         conditions = ["id > $1"]
         for column, value in (("jurisdiction", scope.jurisdiction), ("opd_id", scope.opd_id),
@@ -170,7 +171,7 @@ class PgSlaQueries:
         args.append(limit)
         rows = await self._pool.fetch(
             f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts WHERE {' AND '.join(conditions)}"
-            f" ORDER BY id LIMIT ${len(args)}", *args)
+            f" ORDER BY id{' DESC' if newest_first else ''} LIMIT ${len(args)}", *args)
         return [{**dict(r), "payload": _json_value(r["payload"])} for r in rows]
 
     async def newest_alert_id(self) -> int:
@@ -336,8 +337,9 @@ class InMemorySlaQueries:
         return {s: found.count(s) for s in STATUSES}
 
     async def alerts_after(self, after: int, scope: Scope, limit: int = 100,
-                           type_: str | None = None) -> list[dict]:
-        rows = [a for a in sorted(self.alerts, key=lambda a: a["id"]) if a["id"] > after and all(
+                           type_: str | None = None, newest_first: bool = False) -> list[dict]:
+        rows = [a for a in sorted(self.alerts, key=lambda a: a["id"], reverse=newest_first)
+                if a["id"] > after and all(
             value is None or a[name] == value for name, value in (
                 ("jurisdiction", scope.jurisdiction), ("opd_id", scope.opd_id),
                 ("kind", scope.kind), ("type", type_)))]

@@ -1,0 +1,58 @@
+"""Live SLA alerts. The page lists the latest alerts this person may see (sla scopes them by the
+token: an OPD its own, an operator their jurisdiction's), and every console page carries a tray
+that `console.js` fills from `/alerts/stream`: sla's Server-Sent Events, opened with the
+person's token and passed through byte for byte, so ids, pings and resumption are sla's own.
+(A browser's EventSource cannot send the token itself, and the cookie is never handed to a
+script.)"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+
+from console.adapters.platform import SignInAgain, Unavailable
+from console.pages.common import render
+from console.session import Session, current_session
+
+router = APIRouter()
+SignedIn = Annotated[Session, Depends(current_session)]
+RECENT = 50
+
+
+@router.get("/alerts")
+async def alerts(request: Request, session: SignedIn) -> Response:
+    latest = await request.app.state.platform.alerts(session.token, limit=RECENT, newest=True)
+    return await render(request, "alerts.html", session, title_key="alerts.title",
+                        alerts=latest["items"])
+
+
+@router.get("/alerts/stream")
+async def stream(request: Request, session: SignedIn) -> Response:
+    platform = request.app.state.platform
+    last = request.headers.get("last-event-id")
+    opened = platform.alert_stream(session.token, last)
+    try:
+        chunks = await opened.__aenter__()
+    except SignInAgain:
+        return Response(status_code=401)
+    except Unavailable:
+        # `retry` tells EventSource when to come back; 204 would make it stop for good.
+        return Response("retry: 3000\n\n", media_type="text/event-stream", status_code=200)
+
+    async def relay() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 3000\n\n"
+            async for chunk in chunks:
+                if await request.is_disconnected():
+                    return
+                yield chunk
+        except Exception:   # sla went away mid-stream: the browser reconnects with its last id
+            return
+        finally:
+            await opened.__aexit__(None, None, None)
+
+    return StreamingResponse(relay(), media_type="text/event-stream", headers={
+        "Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,47 @@
+"""The operators' triage queue: what routing was not sure enough to send, oldest first, each with
+routing's candidates, the words that drove its read and its reason, and one button per
+suggested OPD that disposes it there (intake's `assign`). Routing's record of each item is
+fetched side by side, a page at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from console.pages.common import render
+from console.session import Session, operator_session
+
+router = APIRouter()
+
+
+@router.get("/triage")
+async def triage(request: Request, session: Annotated[Session, Depends(operator_session)],
+                 page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    platform = request.app.state.platform
+    found = await platform.complaints(session.token, status="triage", sort="oldest", page=page,
+                                      page_size=request.app.state.settings.page_size)
+    records = await asyncio.gather(*(platform.routing(session.token, c["tracking_number"])
+                                     for c in found["items"]))
+    place = await request.app.state.directory.place(session.who.jurisdiction)
+    items = [{**c, "routing": r, "suggested": _suggested(r, place.opd_names)}
+             for c, r in zip(found["items"], records)]
+    return await render(request, "triage.html", session, title_key="triage.title",
+                        items=items, found=found, page=page, opds=place.opds,
+                        opd_names=place.opd_names)
+
+
+def _suggested(record: dict | None, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The OPDs routing suggests, best first, with their names; none twice."""
+    if not record:
+        return []
+    latest = record["latest"]
+    seen: dict[str, str] = {}
+    for opd in latest["suggestions"]:
+        seen.setdefault(opd, names.get(opd, opd))
+    for candidate in latest["candidates"]:
+        if candidate.get("opd_id"):
+            seen.setdefault(candidate["opd_id"], candidate.get("opd_name") or candidate["opd_id"])
+    return list(seen.items())[:4]
