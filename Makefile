@@ -17,7 +17,7 @@ MODEL_SOURCES := $(wildcard services/routing/data/corpus/*.jsonl) $(wildcard ser
                  $(wildcard services/routing/routing/domain/classifier.py services/routing/routing/domain/normalise.py \
                             services/routing/routing/domain/lexicon.py)
 
-.PHONY: run stop status demo token test test-unit test-integration test-e2e bench lock clean model eval
+.PHONY: run stop status demo token test test-unit test-integration test-e2e bench lock clean model eval browser
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ demo: $(STAMP)
 token: $(STAMP)
 	@$(PY) -m devstack token --role "$(ROLE)" $(if $(OPD),--opd "$(OPD)") $(if $(TTL),--ttl="$(TTL)")
 
-test: $(STAMP) $(MODEL)
+# Debian's Chromium, for the console's browser tests (e2e tier).
+browser:
+	bash deploy/local/install-browser.sh
+
+test: $(STAMP) $(MODEL) browser
 	$(PY) -m routing.training.evaluate
 	$(PY) -m pytest tests -p no:cacheprovider
 
@@ -59,7 +63,7 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
-test-e2e: $(STAMP) $(MODEL)
+test-e2e: $(STAMP) $(MODEL) browser
 	$(PY) -m pytest tests/e2e
 
 bench: $(STAMP) $(MODEL)

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from devstack.stack import SERVICES, Stack, StackConfig, free_port
+from devstack.stack import CONSOLE, SERVICES, Stack, StackConfig, free_port
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def platform(infra):
         home=home, kafka_port=infra.c.kafka_port, pg_port=infra.c.pg_port,
         smtp_port=infra.c.smtp_port, mail_http_port=infra.c.mail_http_port,
         sinks_port=infra.c.sinks_port,
-        service_ports={name: free_port() for name in SERVICES}, topic_prefix=prefix,
+        service_ports={name: free_port() for name in (*SERVICES, CONSOLE)}, topic_prefix=prefix,
         extra_env={"RELAY_POLL_INTERVAL": "0.5", "DISPATCH_POLL_INTERVAL": "0.5",
                    # One address (127.0.0.1) runs every test; each test mints its own tokens.
                    "RATE_LIMIT_PER_CLIENT": "100000/minute", "RATE_LIMIT_PER_TOKEN": "300/minute",

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROW_HEIGHT = 28
-LABEL_WIDTH = 190
-BAR_WIDTH = 300
+ROW_HEIGHT = 40          # the OPD's name on one line, its bar under it: long names stay whole
+BAR_WIDTH = 420
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Chart:
     key: str
     bars: tuple[Bar, ...]
     height: int
-    width: int = LABEL_WIDTH + BAR_WIDTH + 70
+    width: int = BAR_WIDTH + 60
 
 
 # measure key -> (scale maximum or None for the largest value, how a value is written)

@@ -43,7 +43,9 @@ async def words_for(request: Request, session: Session | None) -> Words:
 async def render(request: Request, template: str, session: Session | None, *,
                  status: int = 200, title_key: str = "brand", **context: Any) -> HTMLResponse:
     t = await words_for(request, session)
-    script_words = json.dumps({k: MESSAGES[t.lang][k] for k in _SCRIPT_KEYS})
+    script_words = json.dumps({**{k: MESSAGES[t.lang][k] for k in _SCRIPT_KEYS},
+                               "_locale": "id-ID" if t.lang == "id" else "en-GB",
+                               "_zone": t.zone.key})
     return TEMPLATES.TemplateResponse(request, template, {
         "t": t, "lang": t.lang, "session": session, "title_key": title_key,
         "nav": NAV.get(session.role, ()) if session else (), "path": request.url.path,

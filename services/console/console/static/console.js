@@ -11,6 +11,14 @@
 
   function say(key, fallback) { return words[key] || fallback || ""; }
 
+  function when(iso) {
+    if (!iso) { return "–"; }
+    try {
+      return new Date(iso).toLocaleString(words._locale, { timeZone: words._zone, dateStyle: "medium",
+                                                           timeStyle: "short" });
+    } catch (e) { return iso; }
+  }
+
   function cell(row, text, href) {
     var td = document.createElement("td");
     if (href) {
@@ -52,7 +60,7 @@
       row.className = "alert-" + type;
       row.dataset.alertId = alert.id;
       cell(row, what); cell(row, number, link); cell(row, clock);
-      cell(row, alert.opd_id || "–"); cell(row, level || "–"); cell(row, alert.due_at || "–");
+      cell(row, alert.opd_id || "–"); cell(row, level || "–"); cell(row, when(alert.due_at));
       body.insertBefore(row, body.firstChild);
     }
   }
