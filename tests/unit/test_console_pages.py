@@ -4,6 +4,7 @@ complaint, what anonim hides, forms guarded by their CSRF token, the language sw
 dashboard and its CSV, live alerts passed through, and the pages' security headers."""
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -56,6 +57,20 @@ async def test_without_a_session_every_page_leads_to_sign_in_and_back(browser):
     assert page.status_code == 200 and 'value="/complaints/123"' in page.text
     assert "Dinas PUPR" in page.text and "Masuk ke konsol" in page.text
     assert (await browser.get("/alerts/stream")).status_code == 401
+    late_form = await browser.post("/complaints/123/act", data={"form": "accept"})
+    assert late_form.status_code == 303
+    assert late_form.headers["location"] == "/signin?next=/complaints/123"
+    assert (await browser.get("/readyz")).status_code == 200
+
+
+async def test_an_expired_or_forged_session_signs_in_again(browser):
+    browser.cookies.set("lapor_console", KEY.mint("operator", ttl=timedelta(hours=-1)))
+    answer = await browser.get("/triage")
+    assert answer.headers["location"] == "/signin?next=/triage&expired=true"
+    page = await browser.get(answer.headers["location"])
+    assert "Sesi Anda berakhir" in page.text
+    browser.cookies.set("lapor_console", "not.a.token")
+    assert (await browser.get("/queue")).headers["location"].startswith("/signin?next=/queue")
 
 
 async def test_sign_in_never_redirects_off_the_console(browser):

@@ -108,9 +108,10 @@ def _health(app: FastAPI, platform: Platform) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
-        """Ready when routing answers: every page needs the jurisdictions it serves."""
+        """Ready when intake answers: no page works without it. (routing or sla away only
+        spoils the pages that need them, which say so.)"""
         try:
-            await platform.jurisdictions()
+            await platform.ping()
         except Unavailable as exc:
             return Response(f'{{"status":"waiting","why":"{exc}"}}', 503,
                             media_type="application/json", headers={"Retry-After": "2"})
@@ -126,10 +127,12 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     @app.exception_handler(SignInAgain)
     async def sign_in(request: Request, exc: Exception) -> Response:
-        if request.method != "GET" or request.url.path.endswith("/stream"):
+        if request.url.path.endswith("/stream"):
             return Response(status_code=401)
         expired = "&expired=true" if getattr(exc, "expired", True) else ""
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":       # a form sent after the session ended: back to its page
+            here = request.url.path.removesuffix("/act") if "/complaints/" in here else "/"
         return RedirectResponse(f"/signin?next={quote(here)}{expired}", 303)
 
     @app.exception_handler(WrongRole)

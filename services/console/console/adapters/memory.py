@@ -64,6 +64,9 @@ class MemoryPlatform:
         return {**c, "reporter": None if c["anonymous"] else c["reporter"],
                 "allowed_actions": [a.value for a in allowed_actions(Status(c["status"]), Role(role))]}
 
+    async def ping(self) -> None:
+        return None
+
     async def complaints(self, token: str, **params: Any) -> dict:
         role, opd = _who(token)
         statuses = params.get("status")

@@ -39,6 +39,7 @@ class Unavailable(Exception):
 class Platform(Protocol):
     """What the console asks of the services; `HttpPlatform` calls them, tests use a twin."""
 
+    async def ping(self) -> None: ...
     async def complaints(self, token: str, **params: Any) -> dict: ...
     async def complaint(self, token: str, tracking_number: str) -> dict: ...
     async def act(self, token: str, tracking_number: str, body: dict) -> dict: ...
@@ -93,6 +94,10 @@ class HttpPlatform:
     async def _json(self, service: str, method: str, path: str, token: str | None = None,
                     **kwargs: Any) -> Any:
         return (await self._call(service, method, path, token, **kwargs)).json()
+
+    async def ping(self) -> None:
+        """intake answers at all (its liveness): the console can serve pages."""
+        await self._call("intake", "GET", "/livez")
 
     async def complaints(self, token: str, **params: Any) -> dict:
         query = [(k, v) for k, value in params.items() if value not in (None, "", [])
