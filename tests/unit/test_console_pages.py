@@ -100,7 +100,8 @@ async def test_an_operator_decides_a_triage_item_with_one_action(browser, platfo
     assert "not sure enough" in page.text and "berlubang" in page.text and "42%" in page.text
     assert "Tetapkan ke Dinas PUPR" in page.text and "Tetapkan ke DLH" in page.text
     done = await browser.post("/complaints/2611230001/act", data={
-        "csrf": csrf(page.text), "form": "assign", "opd_id": "dinas-pupr", "next": "/triage"})
+        "csrf": csrf(page.text), "form": "assign", "opd_id": "dinas-pupr", "next": "/triage",
+        "jurisdiction": "kota-bandung"})
     assert done.status_code == 303 and done.headers["location"] == "/triage?done=assign"
     assert platform.acted == [("operator", "2611230001", {
         "action": "assign", "opd_id": "dinas-pupr", "opd_name": "Dinas PUPR"})]

@@ -6,6 +6,7 @@ one action route with the person's token."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, time
 from typing import Annotated
 from urllib.parse import urlencode
@@ -85,7 +86,10 @@ async def _detail(request: Request, session: Session, tracking_number: str, *,
 async def act(tracking_number: TrackingNumber, request: Request, session: SignedIn) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check_csrf(session, form.get("csrf"))
-    place = await request.app.state.directory.place(session.who.jurisdiction)
+    # The complaint's own jurisdiction names the OPDs (each form carries it); else the token's.
+    where = form.get("jurisdiction", "")
+    place = await request.app.state.directory.place(
+        where if re.fullmatch(r"[a-z0-9-]{1,60}", where) else session.who.jurisdiction)
     target = _safe_next(form.get("next") or f"/complaints/{tracking_number}")
     try:
         body = body_of(form.get("form", ""), form, place.opd_names)

@@ -25,12 +25,13 @@ async def triage(request: Request, session: Annotated[Session, Depends(operator_
                                       page_size=request.app.state.settings.page_size)
     records = await asyncio.gather(*(platform.routing(session.token, c["tracking_number"])
                                      for c in found["items"]))
-    place = await request.app.state.directory.place(session.who.jurisdiction)
-    items = [{**c, "routing": r, "suggested": _suggested(r, place.opd_names)}
+    directory = request.app.state.directory
+    places = {j: await directory.place(j) for j in {c["jurisdiction"] for c in found["items"]}}
+    items = [{**c, "routing": r, "place": places[c["jurisdiction"]],
+              "suggested": _suggested(r, places[c["jurisdiction"]].opd_names)}
              for c, r in zip(found["items"], records)]
     return await render(request, "triage.html", session, title_key="triage.title",
-                        items=items, found=found, page=page, opds=place.opds,
-                        opd_names=place.opd_names)
+                        items=items, found=found, page=page)
 
 
 def _suggested(record: dict | None, names: dict[str, str]) -> list[tuple[str, str]]:
