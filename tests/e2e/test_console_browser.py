@@ -74,6 +74,29 @@ def sign_in(page, role: str, opd: str | None = None) -> str:
     return name
 
 
+def publish_late_report(platform) -> ComplaintSubmittedV1:
+    """A report a channel delivered ten days late: its verification deadline is long past, so
+    sla breaches it (and escalates) as soon as it hears of it."""
+    late = ComplaintSubmittedV1(
+        complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc) - timedelta(days=10),
+        tracking_number=str(uuid.uuid4().int)[:10], jurisdiction="kota-bandung", channel="web",
+        title="Lampu jalan mati", description="Lampu jalan di gang kami mati sejak dua minggu lalu.")
+
+    async def publish():
+        producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{platform.c.kafka_port}")
+        await producer.start()
+        try:
+            key, value, headers = to_record(wrap(late, "/test/late-channel"))
+            await producer.send_and_wait(topics.INTAKE_EVENTS.name(platform.c.topic_prefix),
+                                         value=value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+
+    with ThreadPoolExecutor(1) as aside:   # Playwright's own loop runs in this thread
+        aside.submit(asyncio.run, publish()).result(timeout=60)
+    return late
+
+
 def test_an_operator_decides_a_triage_item_and_it_moves(page, platform, api):
     receipt = submit(api, *UNSURE)
     tn = receipt["tracking_number"]
@@ -130,26 +153,8 @@ def test_a_missed_deadline_appears_live_on_an_open_page(page, platform, console)
     sign_in(page, "operator")
     page.goto("/alerts")
     expect(page.locator("html")).to_have_attribute("data-live-alerts", "open")
-    # A report a channel delivered ten days late: its verification deadline is long past,
-    # so sla breaches it (and escalates) as soon as it hears of it.
-    late = ComplaintSubmittedV1(
-        complaint_id=uuid.uuid4(), occurred_at=datetime.now(timezone.utc) - timedelta(days=10),
-        tracking_number=str(uuid.uuid4().int)[:10], jurisdiction="kota-bandung", channel="web",
-        title="Lampu jalan mati", description="Lampu jalan di gang kami mati sejak dua minggu lalu.")
-
-    async def publish():
-        producer = AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{platform.c.kafka_port}")
-        await producer.start()
-        try:
-            key, value, headers = to_record(wrap(late, "/test/late-channel"))
-            await producer.send_and_wait(topics.INTAKE_EVENTS.name(platform.c.topic_prefix),
-                                         value=value, key=key, headers=headers)
-        finally:
-            await producer.stop()
-
     started = datetime.now()
-    with ThreadPoolExecutor(1) as aside:   # Playwright's own loop runs in this thread
-        aside.submit(asyncio.run, publish()).result(timeout=60)
+    late = publish_late_report(platform)
     tray = page.locator(f'#live-list li.alert-breach[data-tracking-number="{late.tracking_number}"]')
     expect(tray).to_be_visible()
     expect(page.locator("#alerts-body tr.alert-breach").first).to_contain_text(late.tracking_number)
@@ -196,3 +201,20 @@ def test_the_dashboard_in_english_on_a_phone_with_its_csv(chromium, console, pla
         assert any(line.startswith(f"{PUPR},") for line in body[1:])
     finally:
         context.close()
+
+
+def test_live_alerts_come_back_by_themselves_after_sla_is_killed(page, platform, console):
+    """Last in the module: it kills the module's sla. The open page's stream breaks, the
+    browser keeps reconnecting through the console, and once sla is back a new breach shows
+    on the same page, never reloaded."""
+    sign_in(page, "operator")
+    page.goto("/alerts")
+    expect(page.locator("html")).to_have_attribute("data-live-alerts", "open")
+    platform.kill("sla")
+    platform.restart("sla")
+    started = datetime.now()
+    late = publish_late_report(platform)
+    tray = page.locator(f'#live-list li.alert-breach[data-tracking-number="{late.tracking_number}"]')
+    expect(tray).to_be_visible(timeout=60_000)
+    print(f"after sla's restart, the breach showed in {(datetime.now() - started).total_seconds():.1f}s")
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1, "no reload"

@@ -195,6 +195,9 @@ async def test_live_alerts_pass_through_unchanged(browser, platform):
     answer = await browser.get("/alerts/stream")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
     assert answer.content == b"retry: 3000\n\n" + event
+    assert platform.stream_opened_with == (None, None)
+    await browser.get("/alerts/stream?after=41", headers={"last-event-id": "44"})
+    assert platform.stream_opened_with == ("44", 41)      # sla prefers the event id
 
 
 async def test_the_alerts_page_lists_the_latest_of_this_persons_scope(browser, platform):
@@ -206,6 +209,7 @@ async def test_the_alerts_page_lists_the_latest_of_this_persons_scope(browser, p
     await sign_in(browser, "opd", "dinas-pupr")
     page = await browser.get("/alerts")
     assert 'data-alert-id="1"' in page.text and 'data-alert-id="2"' not in page.text
+    assert 'data-after="1"' in page.text        # the live stream starts after what is listed
 
 
 async def test_a_service_away_is_a_503_page_with_retry_after(browser, platform):

@@ -35,6 +35,7 @@ class MemoryPlatform:
             "opds": [{"id": "dinas-pupr", "name": "Dinas PUPR"}, {"id": "dlh", "name": "DLH"}]}}
         self.acted: list[tuple[str, str, dict]] = []     # (token's role, tracking number, body)
         self.stream_chunks: list[bytes] = []
+        self.stream_opened_with: tuple[str | None, int | None] | None = None
 
     def add(self, tracking_number: str, status: str = "triage", opd: str | None = None,
             anonymous: bool = False, title: str = "Jalan berlubang", **extra: Any) -> dict:
@@ -158,8 +159,9 @@ class MemoryPlatform:
         return ("\n".join(lines) + "\n").encode(), f'attachment; filename="sla-{jurisdiction}.csv"'
 
     @contextlib.asynccontextmanager
-    async def alert_stream(self, token: str, last_event_id: str | None
+    async def alert_stream(self, token: str, last_event_id: str | None, after: int | None = None
                            ) -> AsyncIterator[AsyncIterator[bytes]]:
+        self.stream_opened_with = (last_event_id, after)
         async def chunks() -> AsyncIterator[bytes]:
             for chunk in self.stream_chunks:
                 yield chunk

@@ -57,7 +57,7 @@ class Platform(Protocol):
     async def figures(self, token: str, jurisdiction: str, start: date, end: date) -> dict: ...
     async def figures_csv(self, token: str, jurisdiction: str, start: date,
                           end: date) -> tuple[bytes, str]: ...
-    def alert_stream(self, token: str, last_event_id: str | None
+    def alert_stream(self, token: str, last_event_id: str | None, after: int | None = None
                      ) -> contextlib.AbstractAsyncContextManager[AsyncIterator[bytes]]: ...
 
 
@@ -165,15 +165,17 @@ class HttpPlatform:
         return answer.content, answer.headers.get("content-disposition", "")
 
     @contextlib.asynccontextmanager
-    async def alert_stream(self, token: str, last_event_id: str | None
+    async def alert_stream(self, token: str, last_event_id: str | None, after: int | None = None
                            ) -> AsyncIterator[AsyncIterator[bytes]]:
         """sla's live alerts as raw Server-Sent Event bytes, passed through unchanged (ids
-        included, so the browser's reconnect resumes where it stopped)."""
+        included, so the browser's reconnect resumes where it stopped); `after`: from this
+        alert id on, when the browser has no event id yet (sla prefers Last-Event-ID)."""
         headers = {"authorization": f"Bearer {token}", "accept": "text/event-stream"}
         if last_event_id:
             headers["last-event-id"] = last_event_id
+        params = {"after": after} if after is not None else {}
         request = self._http["sla"].build_request("GET", "/v1/alerts/stream", headers=headers,
-                                                   timeout=httpx.Timeout(10, read=60))
+                                                   params=params, timeout=httpx.Timeout(10, read=60))
         try:
             response = await self._http["sla"].send(request, stream=True)
         except httpx.HTTPError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from console.adapters.platform import SignInAgain, Unavailable
@@ -25,15 +25,19 @@ RECENT = 50
 @router.get("/alerts")
 async def alerts(request: Request, session: SignedIn) -> Response:
     latest = await request.app.state.platform.alerts(session.token, limit=RECENT, newest=True)
+    items = latest["items"]
     return await render(request, "alerts.html", session, title_key="alerts.title",
-                        alerts=latest["items"])
+                        alerts=items, stream_after=items[0]["id"] if items else 0)
 
 
 @router.get("/alerts/stream")
-async def stream(request: Request, session: SignedIn) -> Response:
+async def stream(request: Request, session: SignedIn,
+                 after: Annotated[int | None, Query(ge=0)] = None) -> Response:
+    """`after`: the newest alert the page already lists, so an alert fired while the stream
+    was away (sla restarting) still arrives when the browser has seen no event yet."""
     platform = request.app.state.platform
     last = request.headers.get("last-event-id")
-    opened = platform.alert_stream(session.token, last)
+    opened = platform.alert_stream(session.token, last, after)
     try:
         chunks = await opened.__aenter__()
     except SignInAgain:

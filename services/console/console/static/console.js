@@ -65,7 +65,10 @@
     }
   }
 
-  var source = new EventSource("/alerts/stream");
+  // On the alerts page the stream starts after the newest alert listed, so nothing fired in
+  // between (or while sla restarts, before any event came) is missed; elsewhere, from now.
+  var after = document.getElementById("live-alerts").dataset.after;
+  var source = new EventSource("/alerts/stream" + (after ? "?after=" + encodeURIComponent(after) : ""));
   ["warning", "breach", "escalation"].forEach(function (type) {
     source.addEventListener(type, function (event) {
       try { show(type, JSON.parse(event.data)); } catch (e) { /* a malformed event: skip it */ }
