@@ -60,11 +60,13 @@ def page(chromium, console):
         context.close()
 
 
-def sign_in(page, role: str, opd: str | None = None) -> str:
+def sign_in(page, role: str, opd: str | None = None, shot: str | None = None) -> str:
     """The dev sign-in page, with the keyboard as far as a form goes."""
     name = f"{role}-{uuid.uuid4().hex[:6]}"
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/signin"))
+    if shot:
+        shoot(page, shot)
     page.fill("#name", name)
     page.check(f"input[name=role][value={role}]")
     if opd:
@@ -102,7 +104,7 @@ def test_an_operator_decides_a_triage_item_and_it_moves(page, platform, api):
     tn = receipt["tracking_number"]
     operator = staff(platform, api, "operator")
     wait_status(operator, tn, "triage")
-    who = sign_in(page, "operator")
+    who = sign_in(page, "operator", shot="signin")
     card = page.locator(f'.triage-item[data-tracking-number="{tn}"]')
     expect(card).to_be_visible()
     expect(card).to_contain_text("not sure enough")            # routing's own reason
@@ -110,7 +112,8 @@ def test_an_operator_decides_a_triage_item_and_it_moves(page, platform, api):
     choice = card.locator("button[data-assign]").first
     expect(choice).to_be_visible()
     chosen = choice.get_attribute("data-assign")
-    choice.click()
+    choice.focus()                        # keyboard only: focus the button, press Enter
+    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/triage\?done=assign"))
     expect(page.locator(".flash.ok")).to_be_visible()
     expect(page.locator(f'.triage-item[data-tracking-number="{tn}"]')).to_have_count(0)
@@ -123,6 +126,9 @@ def test_an_operator_decides_a_triage_item_and_it_moves(page, platform, api):
     expect(page.locator("article.complaint")).to_have_attribute("data-status", "disposed")
     expect(page.locator("#timeline")).to_contain_text(who)
     shoot(page, "operator-complaint-detail")
+    page.goto(f"/complaints?q={tn}")
+    expect(page.locator("table.list tbody tr")).to_have_count(1)
+    shoot(page, "operator-search")
 
 
 def test_an_opd_member_answers_and_the_citizen_timeline_shows_it(page, platform, api):

@@ -109,6 +109,27 @@ async def test_an_operator_decides_a_triage_item_with_one_action(browser, platfo
     assert "2611230001" not in after.text and "Tindakan tersimpan" in after.text
 
 
+async def test_duplicates_are_merged_later_into_earlier_or_dismissed(browser, platform):
+    platform.add("2611230040", title="Sampah di TPS Cicaheum")
+    platform.add("2611230041", title="Sampah menumpuk di TPS Cicaheum")
+    pair = {"id": 5, "jurisdiction": "kota-bandung", "status": "open", "similarity": 0.82,
+            "distance_m": 40.0, "complaint": {"tracking_number": "2611230041"},
+            "candidate": {"tracking_number": "2611230040"}}
+    platform.pairs = [pair, {**pair, "id": 6}]
+    await sign_in(browser)
+    page = await browser.get("/duplicates")
+    assert "82%" in page.text and "40 m" in page.text and "Sampah menumpuk di TPS Cicaheum" in page.text
+    merged = await browser.post("/complaints/2611230041/act", data={
+        "csrf": csrf(page.text), "form": "merge", "into": "2611230040", "next": "/duplicates"})
+    assert merged.status_code == 303 and platform.acted[-1] == (
+        "operator", "2611230041", {"action": "merge", "into": "2611230040"})
+    dismissed = await browser.post("/duplicates/6/dismiss", data={"csrf": csrf(page.text)})
+    assert dismissed.headers["location"] == "/duplicates?done=dismissed"
+    assert platform.pairs[1]["status"] == "dismissed"
+    detail = await browser.get("/complaints/2611230040")
+    assert "#2611230041 → #2611230040" in detail.text      # merge offered on the detail too
+
+
 async def test_a_form_without_its_csrf_token_is_refused(browser, platform):
     platform.add("2611230002")
     await sign_in(browser)
