@@ -311,8 +311,10 @@ def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 
                 timeout_keep_alive=keep_alive_seconds, limit_concurrency=max_concurrency)
 
 
-def run_service(settings_cls: type[ServiceSettings], bootstrap: Callable[[Any], FastAPI]) -> None:
-    """The whole of every service's `__main__`: settings, logs, traces, serve until SIGTERM."""
+def run_service(settings_cls: type[Any], bootstrap: Callable[[Any], FastAPI]) -> None:
+    """The whole of every service's `__main__`: settings, logs, traces, serve until SIGTERM.
+    Any settings class with the service's name, log level, trace outputs and HTTP address
+    will do (the console's has no database or Kafka)."""
     from backbone.settings import load_settings
     from backbone.telemetry import setup_logging, setup_tracing, shutdown_tracing
 
