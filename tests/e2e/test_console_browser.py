@@ -191,6 +191,10 @@ def test_the_dashboard_in_english_on_a_phone_with_its_csv(chromium, console, pla
     try:
         page = context.new_page()
         sign_in(page, "operator")
+        for path in ("/triage", "/complaints", "/duplicates", "/alerts"):
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
         page.goto("/dashboard")
         page.locator("a[lang=en]").click()
         expect(page.locator("h1")).to_contain_text("OPD performance")
