@@ -9,8 +9,11 @@ so "ask for information" is a follow-up whose note is the question."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-ARCHIVE_REASONS = ("unclear", "too_general", "not_public_service", "spam", "duplicate")
+from contracts.events import ArchiveReason
+
+ARCHIVE_REASONS: tuple[str, ...] = get_args(ArchiveReason)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.adapters.platform import NotFound, Refused
+from contracts.lifecycle import Status
 from console.domain.action_forms import ARCHIVE_REASONS, BadForm, body_of, forms_for
 from console.pages.common import render, words_for
 from console.pages.signin import _safe_next
@@ -23,9 +24,7 @@ from console.session import Session, check_csrf, current_session
 router = APIRouter()
 SignedIn = Annotated[Session, Depends(current_session)]
 TrackingNumber = Annotated[str, Path(pattern=r"^[0-9]{1,20}$")]
-STATUSES = ("submitted", "triage", "postponed", "disposed", "accepted", "returned",
-            "followed_up", "citizen_replied", "resolved", "closed", "reopened", "archived",
-            "not_ours", "merged")
+STATUSES = tuple(s.value for s in Status)
 
 
 @router.get("/complaints")

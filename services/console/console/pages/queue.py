@@ -11,11 +11,12 @@ from fastapi.responses import Response
 
 from console.adapters.platform import Unavailable
 from console.domain.queue import ordered
+from contracts.lifecycle import WITH_OPD
 from console.pages.common import render
 from console.session import Session, opd_session
 
 router = APIRouter()
-WAITING_ON_OPD = ["disposed", "accepted", "citizen_replied", "reopened", "followed_up"]
+WAITING_ON_OPD = sorted(s.value for s in WITH_OPD)   # what the lifecycle says an OPD holds
 
 
 @router.get("/queue")
