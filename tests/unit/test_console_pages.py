@@ -267,3 +267,25 @@ def test_the_dev_issuer_writes_claims_where_the_services_read_them():
                         KEY.public_pem, algorithms=["ES256"], audience="lapor", issuer="me")
     assert claims["realm_access"] == {"role": "opd"} and claims["opd"] == "dlh"
     assert claims["sub"] == "budi" and claims["jurisdiction"] == "kota-bandung"
+
+
+async def test_behind_an_oidc_proxy_the_forwarded_token_signs_in(platform):
+    """TOKEN_HEADER mode: no sign-in form; the proxy's header is the session, verified as the
+    services verify it; without it, the sign-in page says to use the city's provider."""
+    settings = ConsoleSettings(
+        intake_url="http://intake", routing_url="http://routing", sla_url="http://sla",
+        notify_url="http://notify", session_secret="s" * 40, token_header="X-Forwarded-Access-Token",
+        jwt_public_key=KEY.public_pem, jwt_audience="lapor", jwt_issuer=None)
+    platform.add("2611230050", status="disposed", opd="dlh")
+    app = create_app(settings, platform=platform)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console") as c:
+        assert (await c.get("/queue")).headers["location"].startswith("/signin")
+        page = await c.get("/signin")
+        assert "penyedia identitas kota" in page.text and 'name="name"' not in page.text
+        assert (await c.post("/signin", data={"name": "x", "role": "operator",
+                                               "jurisdiction": "kota-bandung"})).headers["location"] == "/signin"
+        forwarded = {"X-Forwarded-Access-Token": KEY.mint("opd", opd="dlh")}
+        queue = await c.get("/queue", headers=forwarded)
+        assert queue.status_code == 200 and "2611230050" in queue.text
+        forged = {"X-Forwarded-Access-Token": SigningKey.generate().mint("operator")}
+        assert (await c.get("/triage", headers=forged)).status_code == 303
