@@ -215,10 +215,17 @@ async def test_live_alerts_pass_through_unchanged(browser, platform):
     await sign_in(browser)
     answer = await browser.get("/alerts/stream")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
-    assert answer.content == b"retry: 3000\n\n" + event
-    assert platform.stream_opened_with == (None, None)
-    await browser.get("/alerts/stream?after=41", headers={"last-event-id": "44"})
-    assert platform.stream_opened_with == ("44", 41)      # sla prefers the event id
+    # A browser with no event yet is told where it starts: the newest alert in its scope (none: 0).
+    assert answer.content == b"retry: 3000\nid: 0\n\n" + event
+    assert platform.stream_opened_with == (None, 0)
+    platform.alert_rows = [{"id": 9, "type": "breach", "opd_id": "x"}]
+    assert (await browser.get("/alerts/stream")).content.startswith(b"retry: 3000\nid: 9\n\n")
+    assert platform.stream_opened_with == (None, 9)
+    resumed = await browser.get("/alerts/stream?after=41", headers={"last-event-id": "44"})
+    assert platform.stream_opened_with == ("44", None)    # its own last id: sla resumes there
+    assert resumed.content == b"retry: 3000\n\n" + event
+    await browser.get("/alerts/stream?after=41")
+    assert platform.stream_opened_with == (None, 41)      # the alerts page's newest listed
 
 
 async def test_the_alerts_page_lists_the_latest_of_this_persons_scope(browser, platform):

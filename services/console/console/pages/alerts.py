@@ -33,22 +33,28 @@ async def alerts(request: Request, session: SignedIn) -> Response:
 @router.get("/alerts/stream")
 async def stream(request: Request, session: SignedIn,
                  after: Annotated[int | None, Query(ge=0)] = None) -> Response:
-    """`after`: the newest alert the page already lists, so an alert fired while the stream
-    was away (sla restarting) still arrives when the browser has seen no event yet."""
+    """`after`: the newest alert the page already lists. A browser that has seen no event yet
+    is first told where it starts (an `id:` line with no data sets EventSource's last event id
+    without firing an event): the newest alert in its scope, or `after`. So when the stream
+    breaks (sla restarting) the reconnect resumes there, and nothing fired meanwhile is lost."""
     platform = request.app.state.platform
     last = request.headers.get("last-event-id")
-    opened = platform.alert_stream(session.token, last, after)
+    start: int | None = None
     try:
+        if not (last and last.strip().isdigit()):
+            start = after if after is not None else await _newest_id(platform, session.token)
+        opened = platform.alert_stream(session.token, last, start)
         chunks = await opened.__aenter__()
     except SignInAgain:
         return Response(status_code=401)
     except Unavailable:
         # `retry` tells EventSource when to come back; 204 would make it stop for good.
         return Response("retry: 3000\n\n", media_type="text/event-stream", status_code=200)
+    head = b"retry: 3000\n" + (f"id: {start}\n".encode() if start is not None else b"") + b"\n"
 
     async def relay() -> AsyncIterator[bytes]:
         try:
-            yield b"retry: 3000\n\n"
+            yield head
             async for chunk in chunks:
                 if await request.is_disconnected():
                     return
@@ -60,3 +66,8 @@ async def stream(request: Request, session: SignedIn,
 
     return StreamingResponse(relay(), media_type="text/event-stream", headers={
         "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _newest_id(platform, token: str) -> int:
+    latest = await platform.alerts(token, limit=1, newest=True)
+    return latest["items"][0]["id"] if latest["items"] else 0

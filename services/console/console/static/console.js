@@ -65,8 +65,9 @@
     }
   }
 
-  // On the alerts page the stream starts after the newest alert listed, so nothing fired in
-  // between (or while sla restarts, before any event came) is missed; elsewhere, from now.
+  // On the alerts page the stream starts after the newest alert listed; elsewhere the console
+  // starts it after the newest alert when the page opens. Either way a reconnect (sla
+  // restarting) resumes from there, so nothing fired meanwhile is missed.
   var after = document.getElementById("live-alerts").dataset.after;
   var source = new EventSource("/alerts/stream" + (after ? "?after=" + encodeURIComponent(after) : ""));
   ["warning", "breach", "escalation"].forEach(function (type) {
