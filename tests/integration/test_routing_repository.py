@@ -65,10 +65,10 @@ async def test_a_triage_decision_keeps_its_candidates_and_words_alike(make_uow):
     async with make_uow() as uow:
         await uow.decisions.record(cid, "1000077", "kota-contoh", decision, NOW)
     async with make_uow() as uow:
-        by_number = await uow.decisions.history_by_number("1000077")
-        assert await uow.decisions.history_by_number("1000078") == []
-    assert by_number == await _history(make_uow, cid)
-    (logged,) = by_number
+        by_number = await uow.decisions.history_by_numbers(["1000077", "1000078"])
+        assert await uow.decisions.history_by_numbers(["1000078"]) == {}
+    assert by_number == {"1000077": await _history(make_uow, cid)}
+    (logged,) = by_number["1000077"]
     assert logged.category == "jalan.rusak" and logged.explanation == ("lubang", "aspal")
     assert logged.candidates == (
         {"category": "jalan.rusak", "confidence": 0.41, "opd_id": "dinas-pupr",

@@ -72,3 +72,18 @@ async def test_only_operators_of_its_jurisdiction_see_it(client):
     assert other.status_code == 404 and other.headers["content-type"] == "application/problem+json"
     assert (await client.get(path, headers=bearer(jurisdiction="kota-bandung"))).status_code == 200
     assert (await client.get("/v1/complaints/999/routing", headers=bearer())).status_code == 404
+
+
+async def test_a_page_of_complaints_in_one_call_in_the_order_asked(client):
+    answer = await client.get("/v1/routing", headers=bearer(), params=[
+        ("tracking_number", "999"), ("tracking_number", "2611230001"), ("tracking_number", "2611230001")])
+    assert answer.status_code == 200
+    assert [r["tracking_number"] for r in answer.json()["items"]] == ["2611230001"]
+    other = await client.get("/v1/routing", params={"tracking_number": "2611230001"},
+                             headers=bearer(jurisdiction="kota-surabaya"))
+    assert other.json()["items"] == []
+    bad = await client.get("/v1/routing", params={"tracking_number": "x1"}, headers=bearer())
+    assert bad.status_code == 422
+    assert (await client.get("/v1/routing", headers=bearer())).status_code == 422
+    too_many = [("tracking_number", str(n)) for n in range(101)]
+    assert (await client.get("/v1/routing", params=too_many, headers=bearer())).status_code == 422

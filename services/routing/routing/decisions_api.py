@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from backbone.staff_auth import StaffIdentity, operator_caller
@@ -44,6 +44,10 @@ class RoutingRecord(BaseModel):
     decisions: list[DecisionView] = Field(description="Every decision, oldest first")
 
 
+class RoutingPage(BaseModel):
+    items: list[RoutingRecord] = Field(description="In the order asked; unknown numbers left out")
+
+
 async def operator(request: Request) -> StaffIdentity:
     return await operator_caller(request)
 
@@ -65,10 +69,35 @@ async def complaint_routing(
     tracking_number: Annotated[str, Path(pattern=r"^[0-9]{1,20}$")], request: Request,
     who: Annotated[StaffIdentity, Depends(operator)],
 ) -> RoutingRecord:
-    async with request.app.state.runtime.unit_of_work() as uow:
-        log = await uow.decisions.history_by_number(tracking_number)
-    if not log or (who.jurisdiction is not None and log[-1].jurisdiction != who.jurisdiction):
+    found = await _records(request, who, [tracking_number])
+    if not found:
         raise HTTPException(404, f"Routing has decided nothing about {tracking_number}")
-    views = [_view(d) for d in log]
-    return RoutingRecord(tracking_number=tracking_number, jurisdiction=log[-1].jurisdiction,
-                         latest=views[-1], decisions=views)
+    return found[0]
+
+
+@router.get("/v1/routing", response_model=RoutingPage,
+            responses={401: {"description": "No valid staff token", **_PROBLEM},
+                       403: {"description": "Not an operator", **_PROBLEM}},
+            summary="The same for a page of complaints at once, e.g. a triage queue (operators)")
+async def complaints_routing(
+    request: Request, who: Annotated[StaffIdentity, Depends(operator)],
+    tracking_number: Annotated[list[Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]], Query(
+        min_length=1, max_length=100, description="Repeat for each complaint (at most 100)")],
+) -> RoutingPage:
+    return RoutingPage(items=await _records(request, who, tracking_number))
+
+
+async def _records(request: Request, who: StaffIdentity, numbers: list[str]) -> list[RoutingRecord]:
+    """Each complaint's record, in the order asked; none for a complaint routing never decided
+    on, or of another jurisdiction than the operator's."""
+    async with request.app.state.runtime.unit_of_work() as uow:
+        logs = await uow.decisions.history_by_numbers(numbers)
+    records = []
+    for number in dict.fromkeys(numbers):
+        log = logs.get(number)
+        if not log or (who.jurisdiction is not None and log[-1].jurisdiction != who.jurisdiction):
+            continue
+        views = [_view(d) for d in log]
+        records.append(RoutingRecord(tracking_number=number, jurisdiction=log[-1].jurisdiction,
+                                     latest=views[-1], decisions=views))
+    return records

@@ -115,6 +115,9 @@ class MemoryPlatform:
     async def routing(self, token: str, tracking_number: str) -> dict | None:
         return self.routing_records.get(tracking_number)
 
+    async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]:
+        return {n: self.routing_records[n] for n in tracking_numbers if n in self.routing_records}
+
     async def duplicates_of(self, token: str, tracking_number: str) -> list[dict]:
         return [p for p in self.pairs if tracking_number in (
             p["complaint"]["tracking_number"], p["candidate"]["tracking_number"])]

@@ -46,6 +46,7 @@ class Platform(Protocol):
     async def attachment(self, token: str, tracking_number: str,
                          attachment_id: str) -> tuple[bytes, str]: ...
     async def routing(self, token: str, tracking_number: str) -> dict | None: ...
+    async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]: ...
     async def duplicates_of(self, token: str, tracking_number: str) -> list[dict]: ...
     async def open_duplicates(self, token: str, page: int) -> dict: ...
     async def dismiss_duplicate(self, token: str, pair_id: int) -> dict: ...
@@ -123,6 +124,14 @@ class HttpPlatform:
                                     token)
         except NotFound:
             return None
+
+    async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]:
+        """Routing's records of a page of complaints, in one call; by tracking number."""
+        if not tracking_numbers:
+            return {}
+        page = await self._json("routing", "GET", "/v1/routing", token,
+                                params=[("tracking_number", n) for n in tracking_numbers])
+        return {r["tracking_number"]: r for r in page["items"]}
 
     async def duplicates_of(self, token: str, tracking_number: str) -> list[dict]:
         return await self._json("routing", "GET",

@@ -1,11 +1,10 @@
 """The operators' triage queue: what routing was not sure enough to send, oldest first, each with
 routing's candidates, the words that drove its read and its reason, and one button per
-suggested OPD that disposes it there (intake's `assign`). Routing's record of each item is
-fetched side by side, a page at a time."""
+suggested OPD that disposes it there (intake's `assign`). Routing's records of the page's items
+come in one call."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,13 +22,13 @@ async def triage(request: Request, session: Annotated[Session, Depends(operator_
     platform = request.app.state.platform
     found = await platform.complaints(session.token, status="triage", sort="oldest", page=page,
                                       page_size=request.app.state.settings.page_size)
-    records = await asyncio.gather(*(platform.routing(session.token, c["tracking_number"])
-                                     for c in found["items"]))
+    records = await platform.routings(session.token, [c["tracking_number"] for c in found["items"]])
     directory = request.app.state.directory
     places = {j: await directory.place(j) for j in {c["jurisdiction"] for c in found["items"]}}
-    items = [{**c, "routing": r, "place": places[c["jurisdiction"]],
-              "suggested": _suggested(r, places[c["jurisdiction"]].opd_names)}
-             for c, r in zip(found["items"], records)]
+    items = [{**c, "routing": records.get(c["tracking_number"]), "place": places[c["jurisdiction"]],
+              "suggested": _suggested(records.get(c["tracking_number"]),
+                                      places[c["jurisdiction"]].opd_names)}
+             for c in found["items"]]
     return await render(request, "triage.html", session, title_key="triage.title",
                         items=items, found=found, page=page)
 

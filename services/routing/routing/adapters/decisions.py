@@ -13,6 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Protocol
 
 import asyncpg
@@ -73,8 +74,10 @@ class DecisionLog(Protocol):
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
         """Every decision about the complaint, oldest first."""
 
-    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
-        """The same, found by the tracking number staff work with."""
+    async def history_by_numbers(self, tracking_numbers: Sequence[str]
+                                 ) -> dict[str, list[LoggedDecision]]:
+        """The same for several complaints at once, by the tracking numbers staff work with;
+        a number routing never decided on is left out."""
 
 
 class PgDecisionLog:
@@ -98,14 +101,22 @@ class PgDecisionLog:
             f"SELECT {_COLUMNS} FROM routing_decisions WHERE complaint_id = $1 ORDER BY id",
             complaint_id))
 
-    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
-        return _logged(await self._conn.fetch(
-            f"SELECT {_COLUMNS} FROM routing_decisions WHERE tracking_number = $1 ORDER BY id",
-            tracking_number))
+    async def history_by_numbers(self, tracking_numbers: Sequence[str]
+                                 ) -> dict[str, list[LoggedDecision]]:
+        return _by_number(_logged(await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM routing_decisions WHERE tracking_number = ANY($1::text[])"
+            " ORDER BY id", list(tracking_numbers))))
 
 
 _COLUMNS = ("tracking_number, jurisdiction, opd_id, confidence, reason, suggestions, decided_at,"
             " trigger, decided_by, candidates, category, explanation")
+
+
+def _by_number(rows: list[LoggedDecision]) -> dict[str, list[LoggedDecision]]:
+    found: dict[str, list[LoggedDecision]] = {}
+    for row in rows:
+        found.setdefault(row.tracking_number, []).append(row)
+    return found
 
 
 def _logged(rows) -> list[LoggedDecision]:
@@ -125,9 +136,11 @@ class InMemoryDecisionLog(StagedMap[uuid.UUID, tuple[LoggedDecision, ...]]):
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
         return list(self.find(complaint_id) or ())
 
-    async def history_by_number(self, tracking_number: str) -> list[LoggedDecision]:
-        return [row for rows in self.values() for row in rows
-                if row.tracking_number == tracking_number]
+    async def history_by_numbers(self, tracking_numbers: Sequence[str]
+                                 ) -> dict[str, list[LoggedDecision]]:
+        wanted = set(tracking_numbers)
+        return _by_number([row for rows in self.values() for row in rows
+                           if row.tracking_number in wanted])
 
 
 class RoutingUnitOfWork(UnitOfWork, Protocol):
