@@ -158,12 +158,19 @@ class Stack:
 
     def pii_key(self) -> str:
         """One key per stack folder, made on first use and kept (0600) with its data."""
-        path = self.c.home / "secrets" / "pii.key"
+        from cryptography.fernet import Fernet
+
+        return self._secret("pii.key", lambda: Fernet.generate_key().decode())
+
+    def _secret(self, name: str, make=None) -> str:
+        """A secret kept (0600) in the stack folder's secrets/, made on first use (`make`;
+        default: 48 random URL-safe bytes)."""
+        path = self.c.home / "secrets" / name
         if not path.exists():
-            from cryptography.fernet import Fernet
+            import secrets
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(Fernet.generate_key().decode())
+            path.write_text(make() if make else secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -244,17 +251,6 @@ class Stack:
             self.signing_key()
             wired["DEV_SIGNIN_KEY_FILE"] = str(self.c.home / "secrets" / tokens.PRIVATE_KEY_FILE)
         return {k: v for k, v in wired.items() if k not in self.c.extra_env}
-
-    def _secret(self, name: str) -> str:
-        """A random secret kept (0600) in the stack folder, made on first use."""
-        path = self.c.home / "secrets" / name
-        if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
 
     def notify_env(self, env: dict[str, str]) -> dict[str, str]:
         """notify's channels on the local sinks: SMS through the Twilio look-alike, WhatsApp

@@ -70,18 +70,17 @@ async def current_session(request: Request) -> Session:
     return Session(token, who, csrf_token(request.app.state.settings.session_secret, token))
 
 
-async def operator_session(request: Request) -> Session:
-    session = await current_session(request)
-    if not session.is_operator:
-        raise WrongRole()
-    return session
+def _of_role(role: str):
+    async def session_of_role(request: Request) -> Session:
+        session = await current_session(request)
+        if session.role != role:
+            raise WrongRole()
+        return session
+    return session_of_role
 
 
-async def opd_session(request: Request) -> Session:
-    session = await current_session(request)
-    if session.role != "opd":
-        raise WrongRole()
-    return session
+operator_session = _of_role("operator")   # pages for the city's complaint team only
+opd_session = _of_role("opd")             # pages for OPD staff only
 
 
 def check_csrf(session: Session, presented: str | None) -> None:

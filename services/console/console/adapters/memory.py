@@ -112,9 +112,6 @@ class MemoryPlatform:
         await self.complaint(token, tracking_number)
         return b"\x89PNG", "image/png"
 
-    async def routing(self, token: str, tracking_number: str) -> dict | None:
-        return self.routing_records.get(tracking_number)
-
     async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]:
         return {n: self.routing_records[n] for n in tracking_numbers if n in self.routing_records}
 

@@ -45,7 +45,6 @@ class Platform(Protocol):
     async def act(self, token: str, tracking_number: str, body: dict) -> dict: ...
     async def attachment(self, token: str, tracking_number: str,
                          attachment_id: str) -> tuple[bytes, str]: ...
-    async def routing(self, token: str, tracking_number: str) -> dict | None: ...
     async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]: ...
     async def duplicates_of(self, token: str, tracking_number: str) -> list[dict]: ...
     async def open_duplicates(self, token: str, page: int) -> dict: ...
@@ -117,13 +116,6 @@ class HttpPlatform:
         answer = await self._call(
             "intake", "GET", f"/v1/complaints/{tracking_number}/attachments/{attachment_id}", token)
         return answer.content, answer.headers.get("content-type", "application/octet-stream")
-
-    async def routing(self, token: str, tracking_number: str) -> dict | None:
-        try:
-            return await self._json("routing", "GET", f"/v1/complaints/{tracking_number}/routing",
-                                    token)
-        except NotFound:
-            return None
 
     async def routings(self, token: str, tracking_numbers: list[str]) -> dict[str, dict]:
         """Routing's records of a page of complaints, in one call; by tracking number."""

@@ -71,9 +71,10 @@ async def _detail(request: Request, session: Session, tracking_number: str, *,
     place = await request.app.state.directory.place(complaint["jurisdiction"])
     routing = duplicates = None
     if session.is_operator:
-        routing, duplicates = await asyncio.gather(
-            platform.routing(session.token, tracking_number),
+        records, duplicates = await asyncio.gather(
+            platform.routings(session.token, [tracking_number]),
             platform.duplicates_of(session.token, tracking_number))
+        routing = records.get(tracking_number)
     return await render(
         request, "complaint.html", session, title_key="detail.title", status=status,
         c=complaint, forms=forms_for(complaint["allowed_actions"]), opds=place.opds,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from console.directory import Place
 from console.domain.charts import MEASURES, chart
 from console.pages.common import render
 from console.session import Session, current_session
@@ -32,21 +33,27 @@ def _period(zone, from_: date | None, to: date | None) -> tuple[date, date]:
     return from_, to
 
 
+async def _scope(request: Request, session: Session, jurisdiction: str | None,
+                 from_: date | None, to: date | None) -> tuple[Place, date, date]:
+    """Whose figures and which days: the token's jurisdiction (else the one asked, else the
+    default), over the period in that jurisdiction's own days."""
+    where = session.who.jurisdiction or jurisdiction or request.app.state.settings.default_jurisdiction
+    place = await request.app.state.directory.place(where)
+    return (place, *_period(ZoneInfo(place.timezone), from_, to))
+
+
 @router.get("/dashboard")
 async def dashboard(request: Request, session: SignedIn, jurisdiction: Jurisdiction = None,
                     from_: Annotated[date | None, Query(alias="from")] = None,
                     to: Annotated[date | None, Query()] = None) -> Response:
-    directory = request.app.state.directory
-    where = session.who.jurisdiction or jurisdiction or request.app.state.settings.default_jurisdiction
-    place = await directory.place(where)
-    start, end = _period(ZoneInfo(place.timezone), from_, to)
+    place, start, end = await _scope(request, session, jurisdiction, from_, to)
     figures = await request.app.state.platform.figures(session.token, place.id, start,
                                                        end + timedelta(days=1))
     rows = figures["opds"]
     names = place.opd_names
     return await render(
         request, "dashboard.html", session, title_key="dash.title", place=place,
-        places=await directory.jurisdictions(), start=start, end=end, rows=rows, names=names,
+        places=await request.app.state.directory.jurisdictions(), start=start, end=end, rows=rows, names=names,
         charts=[chart(key, rows, names) for key in MEASURES])
 
 
@@ -54,9 +61,7 @@ async def dashboard(request: Request, session: SignedIn, jurisdiction: Jurisdict
 async def dashboard_csv(request: Request, session: SignedIn, jurisdiction: Jurisdiction = None,
                         from_: Annotated[date | None, Query(alias="from")] = None,
                         to: Annotated[date | None, Query()] = None) -> Response:
-    where = session.who.jurisdiction or jurisdiction or request.app.state.settings.default_jurisdiction
-    place = await request.app.state.directory.place(where)
-    start, end = _period(ZoneInfo(place.timezone), from_, to)
+    place, start, end = await _scope(request, session, jurisdiction, from_, to)
     content, disposition = await request.app.state.platform.figures_csv(
         session.token, place.id, start, end + timedelta(days=1))
     return Response(content, media_type="text/csv; charset=utf-8", headers={
