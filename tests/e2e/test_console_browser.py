@@ -28,6 +28,9 @@ from tests.e2e.test_lifecycle import DLH, PUPR, ROAD, citizen, staff, wait_statu
 pytestmark = pytest.mark.e2e
 UNSURE = ("Mohon ditindaklanjuti", "Sudah lama dibiarkan begitu saja di dekat rumah kami.")
 WAIT_MS = 30_000
+# Playwright's assertions wait 5 s unless told otherwise: too short on a busy 2-core CI machine
+# (a cold console, sla's stream getting ready). Every wait here is bounded by this instead.
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="module")
