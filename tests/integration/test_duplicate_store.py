@@ -16,6 +16,8 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 ROAD = ("Jalan berlubang di Jl. Merdeka", "Mhn diperbaiki, jalan berlubang besar di depan SDN 3.")
 ROAD_AGAIN = ("Jalan berlubang Jl Merdeka", "Mohon diperbaiki jalan yg berlubang besar depan SDN 3.")
+ROAD_LONGER = ("Jalan berlubang di Jl. Merdeka", "Mohon segera diperbaiki, jalan berlubang besar"
+               " di depan SDN 3 sudah seminggu.")     # about 0.8 alike: half the keys shared
 RUBBISH = ("Sampah menumpuk di TPS", "Sampah di TPS dekat pasar tidak diangkut seminggu.")
 
 
@@ -49,12 +51,32 @@ async def test_earlier_complaints_are_found_by_band_within_jurisdiction_and_wind
         assert await uow.duplicates.is_indexed(road.complaint_id)
         assert not await uow.duplicates.is_indexed(new.complaint_id)
         found = await uow.duplicates.sharing_a_band(
-            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=6), new.complaint_id)
+            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=6), new.complaint_id, 100)
         itself = await uow.duplicates.sharing_a_band(
-            "kota-bandung", road.fingerprint.bands(), T0 - timedelta(days=6), road.complaint_id)
+            "kota-bandung", road.fingerprint.bands(), T0 - timedelta(days=6), road.complaint_id, 100)
     assert [f.complaint_id for f in found] == [road.complaint_id]
     assert found[0] == road, "signature, place, category and time read back as written"
     assert itself == []
+
+
+async def test_many_copies_are_read_a_bounded_number_most_keys_shared_then_newest(make_uow):
+    """Twenty copies of one text and a longer version of it: `limit` caps what one lookup reads,
+    and the copies sharing every key come before the longer text sharing only some, newest
+    first, although it is newer."""
+    copies = [kept(ROAD, T0 + timedelta(minutes=i), str(4000 + i)) for i in range(20)]
+    reworded = kept(ROAD_LONGER, T0 + timedelta(minutes=30), "4100")
+    async with make_uow() as uow:
+        for item in (*copies, reworded):
+            await uow.duplicates.index(item)
+    new = kept(ROAD, T0 + timedelta(hours=1), "4200")
+    async with make_uow() as uow:
+        five = await uow.duplicates.sharing_a_band(
+            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=1), new.complaint_id, 5)
+        wide = await uow.duplicates.sharing_a_band(
+            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=1), new.complaint_id, 50)
+    assert [f.tracking_number for f in five] == ["4019", "4018", "4017", "4016", "4015"]
+    assert len(wide) == 21 and wide[-1].tracking_number == "4100"
+    assert [f.tracking_number for f in wide[:20]] == [str(4019 - i) for i in range(20)]
 
 
 async def test_pairs_are_kept_once_listed_paged_and_decided(make_uow):

@@ -147,3 +147,28 @@ async def test_on_a_topic_written_outside_the_platform_only_its_types_are_applie
     assert "is not accepted on t.channels.inbound" in reasons[0] and "ChanelMessage" in reasons[1]
     elsewhere = ConsumedRecord("t.routing", 0, 5, key, value, headers)
     assert await f.consumer.process(elsewhere) is Outcome.APPLIED and len(applied) == 1
+
+
+async def test_a_long_batch_reports_progress_after_each_record():
+    """The loop's heartbeat beats per record, so a batch that takes long but moves on is never
+    taken for wedged; a record that fails alone (its batch retried one by one) counts too."""
+    done = []
+
+    async def handler(event, uow):
+        if event.tracking_number == "bad":
+            raise PermanentError("not for us")
+        done.append(event.complaint_id)
+
+    f = Fixture(handler, attempts=1)
+    beats = []
+    events = [assigned() for _ in range(4)]
+    records = [record_of(e, offset=i) for i, e in enumerate(events)]
+    await f.consumer.process_batch(records, progress=lambda: beats.append(len(done)))
+    assert beats == [1, 2, 3, 4]
+
+    beats.clear()
+    bad = assigned().model_copy(update={"tracking_number": "bad"})
+    outcomes = await f.consumer.process_batch(
+        [record_of(assigned(), 10), record_of(bad, 11)], progress=lambda: beats.append(len(done)))
+    assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
+    assert beats[-2:] == [6, 6], "after the failed batch, each record alone reports too"

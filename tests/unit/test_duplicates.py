@@ -113,7 +113,8 @@ def test_main_category_comes_from_the_taxonomy_or_is_unknown():
 
 
 # The handler on routing's in-memory unit of work.
-SETTINGS = SimpleNamespace(duplicate_jaccard=0.5, duplicate_radius_m=300, duplicate_window_days=7)
+SETTINGS = SimpleNamespace(duplicate_jaccard=0.5, duplicate_radius_m=300, duplicate_window_days=7,
+                           duplicate_max_compared=100, duplicate_max_candidates=5)
 
 
 def submitted(text, at, where=HERE, tn=None, jurisdiction="kota-bandung", category=None):
@@ -169,3 +170,33 @@ async def test_a_complaint_far_away_or_about_something_else_tells_nothing():
     await handle(uow, submitted(RUBBISH, T0 + timedelta(hours=3)))
     await handle(uow, submitted(ROAD_AGAIN, T0 + timedelta(days=9)))
     assert uow.outbox.events == []
+
+
+async def test_a_burst_of_copies_tells_only_the_closest_few_and_compares_a_bounded_number():
+    """A campaign: 40 copies of one text. Each new copy is told with at most
+    `duplicate_max_candidates` earlier ones (the most similar, then the newest), and no more than
+    `duplicate_max_compared` earlier complaints are read for it, however long the burst."""
+    settings = SimpleNamespace(**{**vars(SETTINGS), "duplicate_max_compared": 12,
+                                  "duplicate_max_candidates": 3})
+    uow = RoutingInMemoryUnitOfWork()
+    read: list[int] = []
+    looked_up = uow.duplicates.sharing_a_band
+
+    async def counting(*args, **kwargs):
+        found = await looked_up(*args, **kwargs)
+        read.append(len(found))
+        return found
+
+    uow.duplicates.sharing_a_band = counting
+    copies = [submitted(ROAD, T0 + timedelta(minutes=i), tn=str(5000 + i)) for i in range(40)]
+    for event in copies:
+        async with uow:
+            await detect_duplicates(event, uow, settings, lambda: event.occurred_at)
+    assert max(read) == 12 and read[:13] == list(range(13))
+    told = uow.outbox.events
+    assert len(told) == 39 and all(len(e.candidates) <= 3 for e in told)
+    last = told[-1]
+    assert [c.tracking_number for c in last.candidates] == ["5038", "5037", "5036"], \
+        "identical copies: the newest earlier ones"
+    _, total = await uow.duplicates.listing("kota-bandung", "open", 1, 0)
+    assert total == 1 + 2 + 3 * 37

@@ -129,8 +129,12 @@ class EventConsumer:
         """One record alone (a batch of one)."""
         return (await self.process_batch([record]))[0]
 
-    async def process_batch(self, records: list[ConsumedRecord]) -> list[Outcome]:
-        """Apply `records` (partition order kept); raises only for a transient cause."""
+    async def process_batch(self, records: list[ConsumedRecord],
+                            progress: Callable[[], None] | None = None) -> list[Outcome]:
+        """Apply `records` (partition order kept); raises only for a transient cause.
+        `progress` is called after each record handled: a long batch that is moving on beats
+        its loop's heartbeat, so the watchdog never takes it for wedged and restarts it (which
+        would only roll it back and start it again)."""
         outcomes: list[Outcome | None] = [None] * len(records)
         decoded: list[tuple[int, ConsumedRecord, Envelope]] = []
         for i, record in enumerate(records):
@@ -151,7 +155,8 @@ class EventConsumer:
                 outcomes[i] = Outcome.DEAD_LETTERED
         if decoded:
             try:
-                for i, outcome in zip([i for i, _, _ in decoded], await self._apply(decoded)):
+                for i, outcome in zip([i for i, _, _ in decoded],
+                                      await self._apply(decoded, progress)):
                     outcomes[i] = outcome
             except Exception as exc:
                 if is_transient(exc):
@@ -162,13 +167,16 @@ class EventConsumer:
                 for i, record, envelope in decoded:
                     outcomes[i] = await self._apply_alone(record, envelope, first_error=(
                         exc if len(decoded) == 1 else None))
+                    if progress is not None:
+                        progress()
         metrics.CONSUMER_BATCH.labels(self.name).observe(len(records))
         done = [o or Outcome.IGNORED for o in outcomes]
         for record, outcome in zip(records, done):
             metrics.CONSUMED.labels(self.name, record.topic, outcome.value).inc()
         return done
 
-    async def _apply(self, items: list[tuple[int, ConsumedRecord, Envelope]]) -> list[Outcome]:
+    async def _apply(self, items: list[tuple[int, ConsumedRecord, Envelope]],
+                     progress: Callable[[], None] | None = None) -> list[Outcome]:
         """All of `items` in one transaction; duplicates (even within the batch) change nothing."""
         outcomes: list[Outcome] = []
         async with self._uow_factory() as uow:
@@ -184,6 +192,8 @@ class EventConsumer:
                     for handler in self._also.get(envelope.type, ()):
                         await handler(envelope.event, uow)
                 outcomes.append(Outcome.APPLIED)
+                if progress is not None:
+                    progress()
         log.debug("batch applied", extra={"records": len(items), "consumer": self.name})
         return outcomes
 

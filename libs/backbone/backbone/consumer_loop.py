@@ -127,7 +127,7 @@ class KafkaConsumerLoop(SupervisedLoop):
             records = [ConsumedRecord.of(r) for rs in batches.values() for r in rs]
             if records:
                 try:
-                    await self._events.process_batch(records)
+                    await self._events.process_batch(records, progress=self.beat)
                 except Exception as exc:
                     if not is_transient(exc):
                         log.exception("unexpected failure; records handed back to Kafka")

@@ -38,3 +38,11 @@ class RoutingSettings(ServiceSettings, StaffAuthSettings):
     duplicate_window_days: float = Field(
         default=7, gt=0, description="Complaints submitted at most this many days apart are "
                                      "compared; older signatures are purged")
+    duplicate_max_compared: int = Field(
+        default=100, gt=0, description="At most this many earlier complaints are compared with "
+                                       "a new one: those sharing the most LSH bands with it, "
+                                       "then the newest. Bounds the work per complaint when "
+                                       "many copies of one text arrive")
+    duplicate_max_candidates: int = Field(
+        default=5, gt=0, description="At most this many pairs are kept and told per new "
+                                     "complaint: the most similar earlier ones")

@@ -34,6 +34,8 @@ class DuplicateSettings(Protocol):
     duplicate_jaccard: float
     duplicate_radius_m: float
     duplicate_window_days: float
+    duplicate_max_compared: int
+    duplicate_max_candidates: int
 
 
 def rules_of(settings: DuplicateSettings) -> DuplicateRules:
@@ -69,7 +71,7 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
                       where.kecamatan if where else None)
     earlier = await uow.duplicates.sharing_a_band(
         event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
-        exclude=event.complaint_id)
+        exclude=event.complaint_id, limit=settings.duplicate_max_compared)
     await uow.duplicates.index(Indexed(event.complaint_id, event.tracking_number,
                                        event.jurisdiction, new))
     now = clock()
@@ -77,7 +79,9 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
                   old.complaint_id, old.tracking_number, old.fingerprint.submitted_at,
                   match.similarity, match.distance_m, now)
              for old in earlier if (match := compare(new, old.fingerprint, rules)) is not None]
-    stored = await uow.duplicates.add(pairs)
+    # The most similar, then the newest: what an operator needs to merge a copy, not every copy.
+    pairs.sort(key=lambda p: (-p.similarity, -p.candidate_submitted_at.timestamp()))
+    stored = await uow.duplicates.add(pairs[:settings.duplicate_max_candidates])
     if not stored:
         return
     await uow.outbox.record(DuplicateCandidatesFoundV1(

@@ -2,8 +2,10 @@
 `duplicate_candidates`, migration 0005), on PostgreSQL and in memory.
 
 Recent complaints are found by their LSH band keys (`domain.duplicates.band_keys`): one indexed
-query for all 32 keys of a new complaint, limited to its jurisdiction and the time window, so
-the work per complaint does not grow with the number of complaints kept. The pairs found are
+query for all 32 keys of a new complaint, limited to its jurisdiction and the time window and,
+per key, to the newest `limit` complaints, of which the `limit` sharing the most keys are
+returned. So the work per complaint does not grow with the number of complaints kept, nor with a
+burst of copies of one text (a campaign, a forwarded message), which all share every key. The pairs found are
 the operators' list; an operator dismisses one here, or merges the complaints through intake
 (routing then hears `ComplaintMerged` and marks the pair merged).
 """
@@ -68,8 +70,10 @@ class DuplicateStore(Protocol):
         """Keep `item` for later comparisons (its signature and band keys)."""
 
     async def sharing_a_band(self, jurisdiction: str, band_keys: list[int], since: datetime,
-                             exclude: uuid.UUID) -> list[Indexed]:
-        """Complaints of `jurisdiction` submitted at or after `since` with any of the keys."""
+                             exclude: uuid.UUID, limit: int) -> list[Indexed]:
+        """Complaints of `jurisdiction` submitted at or after `since` with any of the keys: per
+        key the newest `limit` (ties by id), and of those the `limit` that share the most keys,
+        then the newest, in that order."""
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
@@ -129,31 +133,41 @@ class PgDuplicateStore:
                 " SELECT $1, k, $2, $3 FROM unnest($4::bigint[]) AS k ON CONFLICT DO NOTHING",
                 item.jurisdiction, item.complaint_id, fp.submitted_at, fp.bands())
 
-    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude) -> list[Indexed]:
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
+        # Per key an index range scan of at most `limit` rows (duplicate_bands_newest, 0008).
         rows = await self._conn.fetch(
-            "SELECT s.* FROM duplicate_signatures s WHERE s.complaint_id IN ("
-            " SELECT b.complaint_id FROM duplicate_bands b WHERE b.jurisdiction = $1"
-            " AND b.band_key = ANY($2::bigint[]) AND b.submitted_at >= $3)"
-            " AND s.complaint_id <> $4 ORDER BY s.submitted_at",
-            jurisdiction, band_keys, since, exclude)
+            "WITH hits AS (SELECT h.complaint_id, h.submitted_at"
+            " FROM unnest($2::bigint[]) AS k(key) CROSS JOIN LATERAL ("
+            "  SELECT b.complaint_id, b.submitted_at FROM duplicate_bands b"
+            "  WHERE b.jurisdiction = $1 AND b.band_key = k.key AND b.submitted_at >= $3"
+            "  AND b.complaint_id <> $4 ORDER BY b.submitted_at DESC, b.complaint_id LIMIT $5) h),"
+            " ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
+            "  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id LIMIT $5)"
+            " SELECT s.* FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
+            " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
+            jurisdiction, band_keys, since, exclude, limit)
         return [Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
             tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
             r["kecamatan"])) for r in rows]
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
-        stored = []
-        for p in pairs:
-            row = await self._conn.fetchrow(
-                "INSERT INTO duplicate_candidates (jurisdiction, complaint_id, tracking_number,"
-                " candidate_id, candidate_tracking_number, candidate_submitted_at, similarity,"
-                " distance_m, found_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                f" ON CONFLICT (complaint_id, candidate_id) DO NOTHING RETURNING {_PAIR_COLUMNS}",
-                p.jurisdiction, p.complaint_id, p.tracking_number, p.candidate_id,
-                p.candidate_tracking_number, p.candidate_submitted_at, p.similarity, p.distance_m,
-                p.found_at)
-            if row is not None:
-                stored.append(_pair(row))
-        return stored
+        """All of them in one statement (one round trip), returned in the order given."""
+        if not pairs:
+            return []
+        rows = await self._conn.fetch(
+            "INSERT INTO duplicate_candidates (jurisdiction, complaint_id, tracking_number,"
+            " candidate_id, candidate_tracking_number, candidate_submitted_at, similarity,"
+            " distance_m, found_at) SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[],"
+            " $4::uuid[], $5::text[], $6::timestamptz[], $7::real[], $8::real[],"
+            " $9::timestamptz[])"
+            f" ON CONFLICT (complaint_id, candidate_id) DO NOTHING RETURNING {_PAIR_COLUMNS}",
+            *(list(column) for column in zip(*(
+                (p.jurisdiction, p.complaint_id, p.tracking_number, p.candidate_id,
+                 p.candidate_tracking_number, p.candidate_submitted_at, p.similarity,
+                 p.distance_m, p.found_at) for p in pairs))))
+        order = {(p.complaint_id, p.candidate_id): i for i, p in enumerate(pairs)}
+        return sorted((_pair(r) for r in rows),
+                      key=lambda p: order[(p.complaint_id, p.candidate_id)])
 
     async def get(self, pair_id: int) -> Pair | None:
         row = await self._conn.fetchrow(
@@ -218,12 +232,20 @@ class InMemoryDuplicateStore:
         if item.complaint_id not in self._indexed:
             self._indexed.put(item.complaint_id, item)
 
-    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude) -> list[Indexed]:
-        keys = set(band_keys)
-        found = [i for i in self._indexed.values()
-                 if i.jurisdiction == jurisdiction and i.complaint_id != exclude
-                 and i.fingerprint.submitted_at >= since and keys.intersection(i.fingerprint.bands())]
-        return sorted(found, key=lambda i: i.fingerprint.submitted_at)
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
+        recent = [i for i in self._indexed.values()
+                  if i.jurisdiction == jurisdiction and i.complaint_id != exclude
+                  and i.fingerprint.submitted_at >= since]
+        shared: dict[uuid.UUID, int] = {}
+        for key in set(band_keys):
+            having = sorted((i for i in recent if key in i.fingerprint.bands()),
+                            key=lambda i: (-i.fingerprint.submitted_at.timestamp(), i.complaint_id))
+            for i in having[:limit]:
+                shared[i.complaint_id] = shared.get(i.complaint_id, 0) + 1
+        found = [i for i in recent if i.complaint_id in shared]
+        found.sort(key=lambda i: (-shared[i.complaint_id], -i.fingerprint.submitted_at.timestamp(),
+                                  i.complaint_id))
+        return found[:limit]
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         known = {(p.complaint_id, p.candidate_id) for p in self._pairs.values()}
