@@ -40,7 +40,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import limits, open311, phases, report, service_logs
+from bench import complaints, limits, open311, phases, report, service_logs
 from bench import classify as bench_classify
 from bench import notify_deliveries as bench_notify
 from bench import sla_clocks as bench_sla_clocks
@@ -71,6 +71,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--drain-timeout", type=float, default=600,
                    help="stop waiting for a phase's e-mails after this many seconds in total")
     p.add_argument("--keep", action="store_true", help="keep var/bench-<id>/ (logs, data) afterwards")
+    p.add_argument("--copies", action="store_true",
+                   help="submit four fixed texts over and over, without a place (a campaign's "
+                        "burst of copies: every complaint a duplicate of the earlier ones)")
     p.add_argument("--sla-clocks", default="100000,1000000", metavar="SIZES",
                    help="open clocks for the sla clocks phase, comma separated; 0 skips")
     p.add_argument("--notify-per-channel", type=int, default=1000,
@@ -82,6 +85,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    complaints.COPIES["on"] = args.copies
     run_id = uuid.uuid4().hex[:6]
     home = REPO_ROOT / "var" / f"bench-{run_id}"
     results: dict = {"meta": meta(run_id, args)}

@@ -44,12 +44,10 @@ async def test_earlier_complaints_are_found_by_band_within_jurisdiction_and_wind
     makassar = kept(ROAD, T0, "1003", jurisdiction="kota-makassar")
     async with make_uow() as uow:
         for item in (road, rubbish, old_road, makassar):
-            await uow.duplicates.index(item)
-        await uow.duplicates.index(road)                        # twice: kept once
+            assert await uow.duplicates.index(item)
+        assert not await uow.duplicates.index(road), "twice: kept once, and told so"
     new = kept(ROAD_AGAIN, T0 + timedelta(days=1), "1004")
     async with make_uow() as uow:
-        assert await uow.duplicates.is_indexed(road.complaint_id)
-        assert not await uow.duplicates.is_indexed(new.complaint_id)
         found = await uow.duplicates.sharing_a_band(
             "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=6), new.complaint_id, 100)
         itself = await uow.duplicates.sharing_a_band(
@@ -128,5 +126,5 @@ async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
             await uow.duplicates.add([pair(b, a, T0)])
             raise RuntimeError("handler failed")
     async with make_uow() as uow:
-        assert not await uow.duplicates.is_indexed(a.complaint_id)
+        assert await uow.duplicates.index(a), "the rolled-back signature was not kept"
         assert await uow.duplicates.of_complaint("4001") == []

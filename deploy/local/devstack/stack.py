@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -28,8 +29,34 @@ SERVICES = ("intake", "routing", "sla", "notify")   # the event-driven services
 CONSOLE = "console"                                 # the web console: HTTP only, on top of them
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port to listen on, below the kernel's ephemeral range. A port the kernel hands out
+    (bind to 0) is in that range, where any outgoing connection may take it as its source port
+    between this check and the service's bind: a bench once lost its console that way."""
+    top = min(_ephemeral_floor(), 65536)
+    low = 20000 if top > 21000 else 1024
+    for _ in range(200):
+        port = random.randrange(low, top)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as s:      # a crowded range: fall back on the kernel's choice
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

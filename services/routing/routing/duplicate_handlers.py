@@ -61,19 +61,18 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
     """Keep the complaint's fingerprint and tell the earlier complaints it may duplicate.
     `category`: the best one known (the classifier's subcategory or main code); without it,
     the submitted one."""
-    if await uow.duplicates.is_indexed(event.complaint_id):
-        return
     rules = rules_of(settings)
     where = event.location
     new = fingerprint(event.title, event.description, event.occurred_at,
                       main_category(category or event.category),
                       where.lat if where else None, where.lon if where else None,
                       where.kecamatan if where else None)
+    if not await uow.duplicates.index(Indexed(event.complaint_id, event.tracking_number,
+                                              event.jurisdiction, new)):
+        return              # compared when it was first kept: a replay tells nothing again
     earlier = await uow.duplicates.sharing_a_band(
         event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
         exclude=event.complaint_id, limit=settings.duplicate_max_compared)
-    await uow.duplicates.index(Indexed(event.complaint_id, event.tracking_number,
-                                       event.jurisdiction, new))
     now = clock()
     pairs = [Pair(event.jurisdiction, event.complaint_id, event.tracking_number,
                   old.complaint_id, old.tracking_number, old.fingerprint.submitted_at,

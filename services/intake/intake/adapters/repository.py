@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -59,6 +59,12 @@ def _mutable_values(c: Complaint) -> tuple:
             c.updated_at or c.submitted_at, c.category)
 
 
+# A complaint's timeline in the same round trip as its row, oldest first.
+_HISTORY_JSON = (
+    "(SELECT coalesce(json_agg(json_build_array(h.at, h.status, h.action, h.actor, h.note,"
+    " h.actor_role, h.from_status, h.details) ORDER BY h.at, h.id), '[]')"
+    " FROM complaint_history h WHERE h.complaint_id = complaints.id) AS history")
+
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
 
 
@@ -69,10 +75,24 @@ def _insert_history(first: int) -> str:
             f" actor_role, from_status, details) SELECT $1, * FROM unnest({arrays})")
 
 
+def _snapshot(c: Complaint) -> Complaint:
+    """A copy no later change to `c` reaches (its lists are new; everything in them, and every
+    other field, is immutable), with nothing pending: its events and new history are written."""
+    return replace(c, rejected_by=list(c.rejected_by), history=list(c.history), events=[],
+                   new_history=[])
+
+
 class PgComplaintRepository:
+    """One per unit of work. A complaint `get` locked, or `save` wrote, is remembered as it
+    stands in the table for the rest of the transaction (nobody else can change the locked
+    row), so a batch with a complaint's assignment, three clock events and two notifications
+    reads it once. Each `get` hands out a fresh copy: a change a handler makes and does not
+    save (a stale decision it drops) never leaks into the next handler's."""
+
     def __init__(self, conn: asyncpg.Connection, cipher: PiiCipher) -> None:
         self._conn = conn
         self._cipher = cipher
+        self._locked: dict[uuid.UUID, Complaint] = {}
 
     async def next_tracking_number(self) -> str:
         return str(await self._conn.fetchval("SELECT nextval('tracking_number_seq')"))
@@ -106,6 +126,7 @@ class PgComplaintRepository:
             c.id, *_mutable_values(c), *self._history_args(c),
         )
         complaint.new_history.clear()
+        self._locked[c.id] = _snapshot(c)
 
     @staticmethod
     def _history_args(c: Complaint) -> tuple[list, ...]:
@@ -132,18 +153,25 @@ class PgComplaintRepository:
             key_hash, request_hash, complaint_id)
 
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None:
-        """For a change: the row locked, without the history (changes only append to it)."""
+        """For a change: the row locked, with its timeline (the guards against replayed and
+        older sla facts read it)."""
+        if complaint_id in self._locked:
+            return _snapshot(self._locked[complaint_id])
         row = await self._conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM complaints WHERE id=$1 FOR UPDATE", complaint_id)
-        return await self._load(row, with_history=False)
+            f"SELECT {_COLUMNS}, {_HISTORY_JSON} FROM complaints WHERE id=$1 FOR UPDATE",
+            complaint_id)
+        found = self._load(row)
+        if found is not None:
+            self._locked[complaint_id] = _snapshot(found)
+        return found
 
     async def get_by_tracking_number(self, tracking_number: str, *,
                                      lock: bool = False) -> Complaint | None:
         """With its history; `lock` holds the row for a change until the transaction ends."""
         row = await self._conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM complaints WHERE tracking_number=$1"
+            f"SELECT {_COLUMNS}, {_HISTORY_JSON} FROM complaints WHERE tracking_number=$1"
             + (" FOR UPDATE" if lock else ""), tracking_number)
-        return await self._load(row)
+        return self._load(row)
 
     async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]:
         """One page (one row more than asked, so the caller knows whether another follows),
@@ -157,15 +185,13 @@ class PgComplaintRepository:
             f"SELECT {_COLUMNS.replace('reporter_sealed', 'NULL::bytea AS reporter_sealed')}"
             f" FROM complaints WHERE {where} ORDER BY {order}"
             f" LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args)
-        return [await self._load(row, with_history=False) for row in rows]
+        return [self._load(row) for row in rows]
 
-    async def _load(self, row: asyncpg.Record | None, with_history: bool = True) -> Complaint | None:
+    def _load(self, row: asyncpg.Record | None) -> Complaint | None:
+        """The complaint of `row`, with its timeline if the row carries one (`_HISTORY_JSON`)."""
         if row is None:
             return None
-        history = await self._conn.fetch(
-            "SELECT at, status, action, actor, note, actor_role, from_status, details"
-            " FROM complaint_history"
-            " WHERE complaint_id=$1 ORDER BY at, id", row["id"]) if with_history else []
+        history = json.loads(row["history"]) if "history" in row.keys() else []
         return Complaint(
             id=row["id"], tracking_number=row["tracking_number"],
             jurisdiction=row["jurisdiction"], channel=row["channel"], title=row["title"],
@@ -184,11 +210,10 @@ class PgComplaintRepository:
             merged_into_tracking_number=row["merged_into_tracking_number"],
             updated_at=row["updated_at"],
             history=[HistoryEntry(
-                at=h["at"], status=Status(h["status"]), action=h["action"], actor=h["actor"],
-                note=h["note"], actor_role=h["actor_role"],
-                from_status=Status(h["from_status"]) if h["from_status"] else None,
-                details=json.loads(h["details"]) if h["details"] else {},
-            ) for h in history],
+                at=datetime.fromisoformat(at), status=Status(status), action=action, actor=actor,
+                note=note, actor_role=actor_role,
+                from_status=Status(from_status) if from_status else None, details=details or {},
+            ) for at, status, action, actor, note, actor_role, from_status, details in history],
         )
 
 

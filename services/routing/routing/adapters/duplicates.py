@@ -64,10 +64,9 @@ class NotOpen(Exception):
 
 
 class DuplicateStore(Protocol):
-    async def is_indexed(self, complaint_id: uuid.UUID) -> bool: ...
-
-    async def index(self, item: Indexed) -> None:
-        """Keep `item` for later comparisons (its signature and band keys)."""
+    async def index(self, item: Indexed) -> bool:
+        """Keep `item` for later comparisons (its signature and band keys); False when it was
+        kept already (a replay)."""
 
     async def sharing_a_band(self, jurisdiction: str, band_keys: list[int], since: datetime,
                              exclude: uuid.UUID, limit: int) -> list[Indexed]:
@@ -113,25 +112,19 @@ class PgDuplicateStore:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
-    async def is_indexed(self, complaint_id: uuid.UUID) -> bool:
-        return await self._conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM duplicate_signatures WHERE complaint_id = $1)",
-            complaint_id)
-
-    async def index(self, item: Indexed) -> None:
+    async def index(self, item: Indexed) -> bool:
         fp = item.fingerprint
-        inserted = await self._conn.fetchval(
-            "INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
-            " submitted_at, category, lat, lon, kecamatan, signature)"
+        return await self._conn.fetchval(      # signature and band keys in one round trip
+            "WITH kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number,"
+            " jurisdiction, submitted_at, category, lat, lon, kecamatan, signature)"
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
-            " RETURNING 1",
+            " RETURNING complaint_id),"
+            " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
+            " submitted_at) SELECT $3, k, kept.complaint_id, $4 FROM kept, unnest($10::bigint[])"
+            " AS k ON CONFLICT DO NOTHING)"
+            " SELECT EXISTS (SELECT 1 FROM kept)",
             item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
-            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature))
-        if inserted:
-            await self._conn.execute(
-                "INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id, submitted_at)"
-                " SELECT $1, k, $2, $3 FROM unnest($4::bigint[]) AS k ON CONFLICT DO NOTHING",
-                item.jurisdiction, item.complaint_id, fp.submitted_at, fp.bands())
+            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature), fp.bands())
 
     async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
         # Per key an index range scan of at most `limit` rows (duplicate_bands_newest, 0008).
@@ -225,12 +218,11 @@ class InMemoryDuplicateStore:
         self._indexed.rollback()
         self._pairs.rollback()
 
-    async def is_indexed(self, complaint_id: uuid.UUID) -> bool:
-        return complaint_id in self._indexed
-
-    async def index(self, item: Indexed) -> None:
-        if item.complaint_id not in self._indexed:
-            self._indexed.put(item.complaint_id, item)
+    async def index(self, item: Indexed) -> bool:
+        if item.complaint_id in self._indexed:
+            return False
+        self._indexed.put(item.complaint_id, item)
+        return True
 
     async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
         recent = [i for i in self._indexed.values()

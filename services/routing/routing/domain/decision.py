@@ -75,8 +75,11 @@ class Decision:
 
 def excluded_categories(categories: Iterable[str], resolve: Resolve,
                         rejected_by: Iterable[str]) -> frozenset[str]:
-    """The subcategories this jurisdiction would send to an OPD that already refused."""
+    """The subcategories this jurisdiction would send to an OPD that already refused. Nobody
+    refused (nearly every complaint): nothing, without resolving every category for it."""
     refused = set(rejected_by)
+    if not refused:
+        return frozenset()
     return frozenset(c for c in categories if resolve(c).opd_id in refused)
 
 
