@@ -60,6 +60,10 @@ class PgUnitOfWork:
     def _attach(self, conn: asyncpg.Connection) -> None:
         """Subclasses create their repositories on `conn` here."""
 
+    async def _before_commit(self) -> None:
+        """Subclasses write here what their repositories held back until the end of the
+        transaction (intake writes each changed complaint once)."""
+
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
         try:
@@ -77,6 +81,7 @@ class PgUnitOfWork:
         try:
             if exc_type is None:
                 try:
+                    await self._before_commit()
                     if await self.outbox.flush() and self.wake_relay is not None:
                         self.after_commit(self.wake_relay)
                 except BaseException:

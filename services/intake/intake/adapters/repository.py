@@ -75,6 +75,14 @@ def _insert_history(first: int) -> str:
             f" actor_role, from_status, details) SELECT $1, * FROM unnest({arrays})")
 
 
+def _history_args(h: list[HistoryEntry]) -> tuple[list, ...]:
+    """New timeline entries as the parallel arrays `_insert_history` unnests."""
+    return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
+            [e.actor for e in h], [e.note for e in h], [e.actor_role for e in h],
+            [e.from_status.value if e.from_status else None for e in h],
+            [json.dumps(e.details, default=str, ensure_ascii=False) for e in h])
+
+
 def _snapshot(c: Complaint) -> Complaint:
     """A copy no later change to `c` reaches (its lists are new; everything in them, and every
     other field, is immutable), with nothing pending: its events and new history are written."""
@@ -83,16 +91,25 @@ def _snapshot(c: Complaint) -> Complaint:
 
 
 class PgComplaintRepository:
-    """One per unit of work. A complaint `get` locked, or `save` wrote, is remembered as it
-    stands in the table for the rest of the transaction (nobody else can change the locked
-    row), so a batch with a complaint's assignment, three clock events and two notifications
-    reads it once. Each `get` hands out a fresh copy: a change a handler makes and does not
-    save (a stale decision it drops) never leaks into the next handler's."""
+    """One per unit of work, which is one transaction: a consumer's whole batch, or one HTTP
+    request. A complaint locked here (`get`, `get_by_tracking_number(lock=True)`) is remembered
+    as it stands for the rest of the transaction, changes included; nobody else can change the
+    locked row. `save` only records the change, and `flush` (the unit of work calls it before
+    commit) writes each changed complaint once: a batch with a complaint's assignment, three
+    clock events and two notifications reads it once and writes it once, not six times each.
+    Each read hands out a fresh copy, so a change a handler drops (a stale decision) never
+    reaches the next handler."""
 
     def __init__(self, conn: asyncpg.Connection, cipher: PiiCipher) -> None:
         self._conn = conn
         self._cipher = cipher
-        self._locked: dict[uuid.UUID, Complaint] = {}
+        self._locked: dict[uuid.UUID, Complaint] = {}      # as it stands, saved or not yet
+        self._numbers: dict[str, uuid.UUID] = {}
+        self._unwritten: dict[uuid.UUID, list[HistoryEntry]] = {}   # changed: its new entries
+
+    def _remember(self, c: Complaint) -> None:
+        self._locked[c.id] = _snapshot(c)
+        self._numbers[c.tracking_number] = c.id
 
     async def next_tracking_number(self) -> str:
         return str(await self._conn.fetchval("SELECT nextval('tracking_number_seq')"))
@@ -112,29 +129,26 @@ class PgComplaintRepository:
             self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
             c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
             c.first_response_due_at, c.submitted_at, c.updated_at or c.submitted_at,
-            *self._history_args(c),
+            *_history_args(c.new_history),
         )
         complaint.new_history.clear()
 
     async def save(self, complaint: Complaint) -> None:
-        """The new status and the new history entries, in one statement (one round trip)."""
-        c = complaint
-        assignments = ", ".join(f"{column}=${n}" for n, column in enumerate(_MUTABLE, start=2))
-        await self._conn.execute(
-            f"WITH changed AS (UPDATE complaints SET {assignments} WHERE id=$1)"
-            f" {_insert_history(2 + len(_MUTABLE))}",
-            c.id, *_mutable_values(c), *self._history_args(c),
-        )
+        """Recorded now, written by `flush`: the state as it is, and its new timeline entries."""
+        self._unwritten.setdefault(complaint.id, []).extend(complaint.new_history)
         complaint.new_history.clear()
-        self._locked[c.id] = _snapshot(c)
+        self._remember(complaint)
 
-    @staticmethod
-    def _history_args(c: Complaint) -> tuple[list, ...]:
-        h = c.new_history
-        return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
-                [e.actor for e in h], [e.note for e in h], [e.actor_role for e in h],
-                [e.from_status.value if e.from_status else None for e in h],
-                [json.dumps(e.details, default=str, ensure_ascii=False) for e in h])
+    async def flush(self) -> None:
+        """Each changed complaint: its state and new timeline entries in one statement."""
+        assignments = ", ".join(f"{column}=${n}" for n, column in enumerate(_MUTABLE, start=2))
+        for complaint_id, entries in self._unwritten.items():
+            c = self._locked[complaint_id]
+            await self._conn.execute(
+                f"WITH changed AS (UPDATE complaints SET {assignments} WHERE id=$1)"
+                f" {_insert_history(2 + len(_MUTABLE))}",
+                c.id, *_mutable_values(c), *_history_args(entries))
+        self._unwritten.clear()
 
     async def lock_idempotency_key(self, key_hash: str) -> None:
         """Serialise concurrent requests with one key until this transaction ends, in the
@@ -162,20 +176,26 @@ class PgComplaintRepository:
             complaint_id)
         found = self._load(row)
         if found is not None:
-            self._locked[complaint_id] = _snapshot(found)
+            self._remember(found)
         return found
 
     async def get_by_tracking_number(self, tracking_number: str, *,
                                      lock: bool = False) -> Complaint | None:
         """With its history; `lock` holds the row for a change until the transaction ends."""
+        if tracking_number in self._numbers:
+            return _snapshot(self._locked[self._numbers[tracking_number]])
         row = await self._conn.fetchrow(
             f"SELECT {_COLUMNS}, {_HISTORY_JSON} FROM complaints WHERE tracking_number=$1"
             + (" FOR UPDATE" if lock else ""), tracking_number)
-        return self._load(row)
+        found = self._load(row)
+        if found is not None and lock:
+            self._remember(found)
+        return found
 
     async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]:
         """One page (one row more than asked, so the caller knows whether another follows),
         without history or identity: a list never decrypts anybody."""
+        await self.flush()          # a list within a change sees the change
         where, args = _where(query, now)
         order = {"newest": "submitted_at DESC, tracking_number DESC",
                  "oldest": "submitted_at, tracking_number",

@@ -30,7 +30,7 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
 
 
 class IntakePgUnitOfWork(PgUnitOfWork):
-    complaints: ComplaintRepository
+    complaints: PgComplaintRepository
 
     def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, topic_prefix: str, schema: str) -> None:
         super().__init__(pool, source="/intake", topic_prefix=topic_prefix, schema=schema)
@@ -41,6 +41,9 @@ class IntakePgUnitOfWork(PgUnitOfWork):
         self.attachments = PgAttachmentRepository(conn)
         self.channel_messages = PgChannelMessageStore(conn)
         self.open311 = PgOpen311Store(conn)
+
+    async def _before_commit(self) -> None:
+        await self.complaints.flush()
 
 
 class IntakeInMemoryUnitOfWork(InMemoryUnitOfWork):
