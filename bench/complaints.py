@@ -67,9 +67,9 @@ def complaint_text(n: int, copies: bool = False) -> tuple[str, str]:
     citizen's own opening and closing and their RT/RW, mixed by a seeded generator, so texts
     rarely repeat; `copies`: one of four fixed texts."""
     if copies:
-        n %= 4
-        return PROBLEMS[n][0].format(street=STREETS[0], place=PLACES[0], since=SINCE[0]), \
-            PROBLEMS[n][1].format(street=STREETS[0], place=PLACES[0], since=SINCE[0])
+        title, body = PROBLEMS[n % 4]
+        slots = {"street": STREETS[0], "place": PLACES[0], "since": SINCE[0]}
+        return title.format(**slots), body.format(**slots)
     pick = random.Random(n)
     title, body = pick.choice(PROBLEMS)
     slots = {"street": pick.choice(STREETS), "place": pick.choice(PLACES),

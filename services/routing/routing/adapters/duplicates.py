@@ -4,10 +4,10 @@
 Recent complaints are found by their LSH band keys (`domain.duplicates.band_keys`): one indexed
 query for all 32 keys of a new complaint, limited to its jurisdiction and the time window and,
 per key, to the newest `limit` complaints, of which the `limit` sharing the most keys are
-returned. So the work per complaint does not grow with the number of complaints kept, nor with a
-burst of copies of one text (a campaign, a forwarded message), which all share every key. The pairs found are
-the operators' list; an operator dismisses one here, or merges the complaints through intake
-(routing then hears `ComplaintMerged` and marks the pair merged).
+returned. So the work per complaint does not grow with the number of complaints kept, nor with
+a burst of copies of one text (a campaign, a forwarded message), which all share every key. The
+pairs found are the operators' list; an operator dismisses one here, or merges the complaints
+through intake (routing then hears `ComplaintMerged` and marks the pair merged).
 """
 
 from __future__ import annotations
@@ -228,9 +228,10 @@ class InMemoryDuplicateStore:
         recent = [i for i in self._indexed.values()
                   if i.jurisdiction == jurisdiction and i.complaint_id != exclude
                   and i.fingerprint.submitted_at >= since]
+        bands = {i.complaint_id: set(i.fingerprint.bands()) for i in recent}
         shared: dict[uuid.UUID, int] = {}
         for key in set(band_keys):
-            having = sorted((i for i in recent if key in i.fingerprint.bands()),
+            having = sorted((i for i in recent if key in bands[i.complaint_id]),
                             key=lambda i: (-i.fingerprint.submitted_at.timestamp(), i.complaint_id))
             for i in having[:limit]:
                 shared[i.complaint_id] = shared.get(i.complaint_id, 0) + 1
