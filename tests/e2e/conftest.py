@@ -27,7 +27,11 @@ def platform(infra):
                    # notify: tests run at any hour, and wait seconds, not hours, for retries.
                    "QUIET_HOURS": "", "RETRY_BASE_SECONDS": "0.5", "RETRY_CAP_SECONDS": "5",
                    "SMS_ATTEMPTS": "4", "WHATSAPP_ATTEMPTS": "2", "RATING_REQUEST_DELAY_SECONDS": "1",
-                   "DISPATCH_LEASE_SECONDS": "15"},
+                   "DISPATCH_LEASE_SECONDS": "15",
+                   # A receipt waits this long for the assignment, to be said with it: long
+                   # enough that a busy CI machine routes (or an operator-in-a-test disposes)
+                   # every complaint first, so each test knows which messages to expect.
+                   "RECEIPT_HOLD_SECONDS": "60"},
     )
     stack = Stack(config)
     stack.dsn = infra.dsn

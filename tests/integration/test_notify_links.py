@@ -141,6 +141,39 @@ async def test_cancel_requeue_and_the_digest_once_a_day(make_uow):
         assert await uow.deliveries.held(T0 + timedelta(days=1)) == []
 
 
+async def test_cancel_leaves_a_claimed_delivery_and_other_audiences_alone(make_uow):
+    """A receipt a dispatcher has claimed may be on its way: cancelling it would mark a sent
+    message cancelled. Once settled (here: a transient failure, waiting to retry) it is no
+    longer in flight and can be cancelled; a front end's copy of the same fact is not the
+    citizen's."""
+    from notify.domain.facts import Fact
+    cid, other = uuid.uuid4(), uuid.uuid4()
+    received = Fact(uuid.uuid4(), cid, T0, "complaint_received", {})
+    received_too = Fact(uuid.uuid4(), other, T0, "complaint_received", {})
+    async with make_uow() as uow:
+        for c, tn in ((cid, "1000001"), (other, "1000002")):
+            await handlers.on_contact_provided(contact(c, tn, f"{tn}@example.id"), uow)
+        assert await uow.deliveries.add(received.delivery_to(cid))
+        assert await uow.deliveries.add(received_too.delivery_to(other))
+        assert await uow.deliveries.add(received.delivery_to(uuid.uuid4(), "frontend"))
+    async with make_uow() as uow:
+        claimed = [i for i in await uow.deliveries.claim_due(T0, 10, LEASE)
+                   if i.delivery.recipient_id == cid]
+    async with make_uow() as uow:
+        assert await uow.deliveries.cancel(cid, "complaint_received", "told", audience="citizen") == 0, \
+            "in flight, and the front end's is not the citizen's"
+        assert await uow.deliveries.cancel(other, "complaint_received", "told", audience="citizen") == 0
+    [item] = claimed
+    after, attempt = outcomes.failed(outcomes.start(item.delivery, ("email",)),
+                                     SendFailed("transient", "421"), RetryPolicy(attempts=3), T0)
+    async with make_uow() as uow:
+        assert await uow.deliveries.settle(after, attempt)
+    async with make_uow() as uow:
+        assert await uow.deliveries.cancel(cid, "complaint_received", "told", audience="citizen") == 1
+        statuses = sorted((d.audience, d.status) for d, _ in await uow.deliveries.of_complaint(cid))
+    assert statuses == [("citizen", "cancelled"), ("frontend", "pending")]
+
+
 async def test_contacts_preferences_and_the_directory(make_uow):
     cid = uuid.uuid4()
     async with make_uow() as uow:
@@ -183,7 +216,8 @@ async def test_the_upgrades_keep_what_was_owed_and_its_uniqueness(pool, prefix):
             " VALUES ($1, $2, $3, 'email', 'complaint_assigned', $4::jsonb)",
             uuid.uuid4(), cid, fact, json.dumps({"tracking_number": "1", "opd_name": "DLH"}))
     assert await apply_migrations(pool, schema, "notify") == [
-        "notify:0002_merge_followers.sql", "notify:0003_channels_and_audiences.sql"]
+        "notify:0002_merge_followers.sql", "notify:0003_channels_and_audiences.sql",
+        "notify:0004_deliveries_in_flight.sql"]
     uow_factory = lambda: NotifyPgUnitOfWork(pool, "/test", prefix, schema)  # noqa: E731
     async with uow_factory() as uow:
         await uow.contacts.save_contact(cid, Contact(CIPHER.seal({"email": "a@example.id"}), "id",

@@ -84,8 +84,16 @@ class Citizen:
 
 class World:
     def __init__(self, channels=("email", "sms", "whatsapp", "webhook"), quiet="21:00-07:00",
-                 attempts=3) -> None:
+                 attempts=3, receipt_hold: timedelta | None = None) -> None:
+        """`receipt_hold`: handlers that hold the citizen's receipt for the assignment, on this
+        world's clock (the shared ones send it at once)."""
         self.uow = NotifyInMemoryUnitOfWork()
+        self.handlers = HANDLERS
+        if receipt_hold is not None:
+            consumer = Consumer()
+            handlers.Owing(timedelta(hours=1), receipt_hold=receipt_hold,
+                           clock=lambda: self.now).subscribe(consumer)
+            self.handlers = consumer.handlers
         self.mailer = InMemoryMailer()
         self.transports = {"email": EmailTransport(self.mailer)}
         for name in channels:
@@ -115,7 +123,7 @@ class World:
     async def feed(self, *events) -> None:
         for event in events:
             async with self.uow:
-                await HANDLERS[type(event)](event, self.uow)
+                await self.handlers[type(event)](event, self.uow)
 
     async def dispatch(self, at: datetime | None = None, lease=timedelta(seconds=60)) -> int:
         if at is not None:

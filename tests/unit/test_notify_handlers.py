@@ -73,6 +73,77 @@ async def test_received_with_the_tracking_number_unless_a_channel_answer_told_it
     assert w.sms.sent == [], "the SMS reporter got the number in the answer to their SMS"
 
 
+async def test_a_receipt_held_for_the_assignment_is_said_with_it_in_one_message():
+    w = World(receipt_hold=timedelta(seconds=15))
+    citizen = Citizen(frontend=None)
+    await w.feed(citizen.submitted, citizen.contact)
+    assert await w.dispatch() == 0, "the receipt waits a little for the assignment"
+    w.now += timedelta(seconds=2)
+    await w.feed(citizen.disposed(w.now))
+    assert await w.dispatch() == 1
+    [mail] = w.mailer.sent
+    assert header(mail, "X-Lapor-Template") == "complaint_assigned"
+    assert "diterima" in mail.subject and "Dinas Lingkungan Hidup" in mail.subject
+    assert "Sampah menumpuk di TPS" in mail.body and "1000007" in mail.body
+    receipt = next(d for d in w.deliveries() if d.template == "complaint_received")
+    assert receipt.status == "cancelled"
+    await w.drain(until=timedelta(hours=1))
+    assert len(w.mailer.sent) == 1
+    assert [e.template for e in w.events("NotificationSentV1")] == ["complaint_assigned"]
+
+
+async def test_without_an_assignment_the_receipt_goes_when_the_hold_ends():
+    """Triage (an operator must read it) or a router that is away: the citizen still hears
+    within the hold, and the later assignment is a message of its own."""
+    w = World(receipt_hold=timedelta(seconds=15))
+    citizen = Citizen()
+    await w.feed(citizen.submitted, citizen.contact)
+    assert await w.dispatch(NOW + timedelta(seconds=14)) == 0
+    assert await w.dispatch(NOW + timedelta(seconds=15)) == 1
+    [receipt] = w.mailer.sent
+    assert header(receipt, "X-Lapor-Template") == "complaint_received"
+    await w.feed(citizen.disposed(NOW + timedelta(hours=2)))
+    assert await w.dispatch(NOW + timedelta(hours=2)) == 1
+    assigned = w.mailer.sent[-1]
+    assert header(assigned, "X-Lapor-Template") == "complaint_assigned"
+    assert "diterima" not in assigned.subject, "the receipt was its own message"
+
+
+async def test_the_assignment_that_says_the_receipt_is_not_held_by_quiet_hours():
+    """At 23:00 WIB a WhatsApp assignment would wait for the morning; one that also says the
+    receipt goes at once, as the receipt would have."""
+    night = NOW + timedelta(hours=14)
+    w = World(receipt_hold=timedelta(seconds=15))
+    w.now = night
+    folded = Citizen("1000001", email=None, phone="+6281234567001")
+    plain = Citizen("1000002", email=None, phone="+6281234567002")
+    await w.feed(folded.submitted, folded.contact, plain.contact, folded.disposed(night),
+                 plain.disposed(night))
+    await w.dispatch(night + timedelta(seconds=1))
+    assert [m.to for m in w.whatsapp.sent] == ["+6281234567001"]
+    assert "terima" in w.whatsapp.sent[0].text
+
+
+async def test_a_front_end_hears_of_the_receipt_at_once_whatever_the_hold():
+    from notify.domain.delivery import WebhookEndpoint
+    import uuid
+    w = World(receipt_hold=timedelta(seconds=15))
+    async with w.uow:
+        await w.uow.directory.add_webhook(WebhookEndpoint(
+            uuid.uuid4(), "fe-hold", "https://fe.test/hook",
+            CIPHER.seal({"secret": "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="})))
+    citizen = Citizen(frontend="fe-hold")
+    await w.feed(citizen.submitted, citizen.contact)
+    assert await w.dispatch() == 1 and w.mailer.sent == []
+    assert [m.payload["type"] for m in w.webhook.sent] == ["complaint.received"]
+    await w.feed(citizen.disposed())
+    await w.dispatch()
+    assert [m.payload["type"] for m in w.webhook.sent] == ["complaint.received", "complaint.assigned"]
+    assert "received" not in str(w.webhook.sent[-1].payload["data"]), "the webhook's facts stay apart"
+    [mail] = w.mailer.sent
+    assert "diterima" in mail.subject
+
+
 async def test_a_transient_failure_is_retried_with_backoff_then_succeeds():
     w = World()
     citizen = Citizen()

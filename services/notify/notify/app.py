@@ -65,7 +65,8 @@ def bootstrap(settings: NotifySettings, now: Callable[[], datetime] = _utc_now,
         uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
                                                        s.schema_name, wake_dispatcher, directory),
     )
-    handlers.Owing(timedelta(seconds=settings.rating_request_delay_seconds)).subscribe(runtime.consumer)
+    handlers.Owing(timedelta(seconds=settings.rating_request_delay_seconds),
+                   receipt_hold=timedelta(seconds=settings.receipt_hold_seconds)).subscribe(runtime.consumer)
     runtime.consumer.on(events.ChannelMessageHandledV1, handlers.channel_answers(cipher))
 
     composer = Composer(

@@ -113,5 +113,7 @@ class Composer:
 
 
 def can_wait(delivery: Delivery) -> bool:
+    """Whether quiet hours may hold it: by its kind, except that a message which also says the
+    receipt (`received`) goes at once, as the receipt would have."""
     kind = KINDS.get(delivery.template)
-    return kind.can_wait if kind else False
+    return bool(kind and kind.can_wait and not delivery.context.get("received"))

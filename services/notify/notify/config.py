@@ -62,6 +62,9 @@ class NotifySettings(ServiceSettings, StaffAuthSettings):
         default={"kota-makassar": "Asia/Makassar", "kota-jayapura": "Asia/Jayapura"},
         description="JSON object: jurisdiction -> IANA zone, where not WIB")
     rating_request_delay_seconds: float = Field(default=3600, ge=0)
+    receipt_hold_seconds: float = Field(
+        default=15, ge=0, description="How long a citizen's receipt waits for the assignment, "
+        "so one message says both; 0 sends every receipt at once")
     digest_time: str = Field(default="07:00", description="Local time operators' daily digest goes")
 
     directory_cache_seconds: float = Field(

@@ -3,7 +3,7 @@ message when something happens. Sending is `notify.dispatch`'s job, outside any 
 
 Who hears what (each message kind is in `notify.domain.catalog`):
 - the citizen, on every change they care about: received (unless a channel answer already gave
-  them the tracking number), disposed, followed up, more information asked, resolved,
+  them the tracking number; said with the assignment when that follows within seconds), disposed, followed up, more information asked, resolved,
   auto-close coming, closed and, a while later, the rating request (cancelled if they rate
   first), merged, archived, not the city's. The reporters of duplicates merged into a
   complaint hear its news too. A front end that registered a webhook hears of the complaints
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from opentelemetry import propagate
@@ -43,17 +45,33 @@ _ANSWERED_ON_CHANNEL = ("sms", "whatsapp", "social")
 
 
 class Owing:
-    """The handlers, with the one setting they need: how long after a close the citizen is
-    asked to rate (so the rating request does not arrive in the same minute as the close)."""
+    """The handlers, with the settings they need.
 
-    def __init__(self, rating_delay: timedelta = timedelta(hours=1)) -> None:
+    `rating_delay`: how long after a close the citizen is asked to rate (so the rating request
+    does not arrive in the same minute as the close).
+
+    `receipt_hold`: how long the citizen's receipt waits, from when notify hears of the
+    complaint, for the assignment. Most complaints are routed within a second of being
+    submitted; the front end showed the tracking number at once, so one message saying
+    "received, with this number, and forwarded to that OPD" is kinder than two in the same
+    minute, and halves what is sent. If the assignment comes while the receipt still waits
+    (not yet claimed by a dispatcher), the receipt is cancelled and the assignment says both;
+    a complaint that waits for an operator (triage) or a slow router gets its receipt when the
+    hold ends. Zero sends every receipt at once. Front ends' webhooks are never held: a system
+    wants each fact as it happens."""
+
+    def __init__(self, rating_delay: timedelta = timedelta(hours=1), *,
+                 receipt_hold: timedelta = timedelta(0),
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.rating_delay = rating_delay
+        self.receipt_hold = receipt_hold
+        self._clock = clock
 
     def subscribe(self, consumer: Any) -> None:
         for event_type, handler in (
                 (CitizenContactProvidedV2, on_contact_provided),
-                (ComplaintSubmittedV1, on_complaint_submitted),
-                (ComplaintDisposedV1, on_complaint_disposed),
+                (ComplaintSubmittedV1, self.on_complaint_submitted),
+                (ComplaintDisposedV1, self.on_complaint_disposed),
                 (ComplaintFollowedUpV1, on_complaint_followed_up),
                 (ComplaintPostponedV1, on_complaint_postponed),
                 (ComplaintResolvedV1, on_complaint_resolved),
@@ -66,6 +84,40 @@ class Owing:
                 (SlaBreachedV1, on_sla_breached),
                 (SlaEscalatedV1, on_sla_escalated)):
             consumer.on(event_type, handler)
+
+    async def on_complaint_submitted(self, event: ComplaintSubmittedV1,
+                                     uow: NotifyUnitOfWork) -> None:
+        """Where the complaint came from, whether its reporter is anonymous, and which front
+        end sent it; then the receipt with the tracking number (held a little for the
+        citizen, see `receipt_hold`)."""
+        profile = Profile(event.complaint_id, event.tracking_number, event.jurisdiction,
+                          event.channel, event.anonymous, event.frontend, event.title)
+        await uow.contacts.save_profile(profile, event.occurred_at)
+        fact = _fact(event, "complaint_received", title=event.title)
+        await _owe_webhooks(uow, fact, profile)
+        if event.channel not in _ANSWERED_ON_CHANNEL:
+            if self.receipt_hold:
+                fact = replace(fact, not_before=self._clock() + self.receipt_hold)
+            await owe_citizen(uow, fact, webhooks=False, profile=profile)
+
+    async def on_complaint_disposed(self, event: ComplaintDisposedV1,
+                                    uow: NotifyUnitOfWork) -> None:
+        """With an OPD now: routing's assignment, an operator's disposal, or a reassignment. The
+        OPD's staff hear of it too. A receipt still held is said here instead."""
+        profile = await uow.contacts.profile(event.complaint_id)
+        fact = _fact(event, "complaint_assigned", opd_name=event.opd_name)
+        told = fact
+        if self.receipt_hold and await uow.deliveries.cancel(
+                event.complaint_id, "complaint_received", "said with the assignment",
+                audience="citizen"):
+            told = fact.with_context(received=True, title=profile.title if profile else None)
+        await owe_citizen(uow, told, webhooks=False)
+        await _owe_webhooks(uow, fact, profile)
+        await uow.contacts.assigned(event.complaint_id, event.opd_id, event.opd_name)
+        await owe_staff(uow, _fact(event, "opd_complaint_assigned", opd_name=event.opd_name,
+                                   title=profile.title if profile else "", category=event.category,
+                                   due_at=None),
+                        event.jurisdiction, "opd_staff", event.opd_id)
 
     async def on_complaint_closed(self, event: ComplaintClosedV1, uow: NotifyUnitOfWork) -> None:
         """Closed (by the citizen, or automatically after no reply); the rating request
@@ -86,33 +138,7 @@ async def on_contact_provided(event: CitizenContactProvidedV2, uow: NotifyUnitOf
         event.has_email, event.has_phone), event.access_token_hash)
 
 
-async def on_complaint_submitted(event: ComplaintSubmittedV1, uow: NotifyUnitOfWork) -> None:
-    """Where the complaint came from, whether its reporter is anonymous, and which front end
-    sent it; then the receipt with the tracking number."""
-    profile = Profile(event.complaint_id, event.tracking_number, event.jurisdiction,
-                      event.channel, event.anonymous, event.frontend, event.title)
-    await uow.contacts.save_profile(profile, event.occurred_at)
-    fact = _fact(event, "complaint_received", title=event.title)
-    if event.channel in _ANSWERED_ON_CHANNEL:
-        await _owe_webhooks(uow, fact, profile)
-    else:
-        await owe_citizen(uow, fact, profile=profile)
-
-
 # ---- citizens (and their front ends)
-
-
-async def on_complaint_disposed(event: ComplaintDisposedV1, uow: NotifyUnitOfWork) -> None:
-    """With an OPD now: routing's assignment, an operator's disposal, or a reassignment. The
-    OPD's staff hear of it too."""
-    profile = await uow.contacts.profile(event.complaint_id)
-    await owe_citizen(uow, _fact(event, "complaint_assigned", opd_name=event.opd_name),
-                      profile=profile)
-    await uow.contacts.assigned(event.complaint_id, event.opd_id, event.opd_name)
-    await owe_staff(uow, _fact(event, "opd_complaint_assigned", opd_name=event.opd_name,
-                               title=profile.title if profile else "", category=event.category,
-                               due_at=None),
-                    event.jurisdiction, "opd_staff", event.opd_id)
 
 
 async def on_complaint_followed_up(event: ComplaintFollowedUpV1, uow: NotifyUnitOfWork) -> None:

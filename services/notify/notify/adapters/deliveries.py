@@ -38,8 +38,11 @@ class DeliveryStore(Protocol):
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]: ...
     async def settle(self, delivery: Delivery, attempt: Attempt | None) -> bool:
         """Write the delivery's new state (and log the attempt) if it is still pending."""
-    async def cancel(self, complaint_id: uuid.UUID, template: str, reason: str) -> int:
-        """Cancel what is still pending of this kind about the complaint."""
+    async def cancel(self, complaint_id: uuid.UUID, template: str, reason: str, *,
+                     audience: str | None = None) -> int:
+        """Cancel what is still pending of this kind about the complaint (to `audience` only,
+        if given) and not in flight: a delivery a dispatcher has claimed and not settled may be
+        on its way, so it is left to be sent and settled."""
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """A failed or skipped delivery, owed again from its first channel (operator's retry)."""
@@ -112,7 +115,7 @@ class PgDeliveryStore:
             "  AND (d.audience <> 'citizen'"
             "       OR EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.recipient_id))"
             "  ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
-            " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval FROM due"
+            " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval, claimed_at = $1 FROM due"
             f" WHERE d.id = due.id RETURNING {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))}",
             now, limit, lease)
         if not rows:
@@ -130,28 +133,30 @@ class PgDeliveryStore:
                 for d in deliveries]
 
     async def settle(self, d: Delivery, attempt: Attempt | None) -> bool:
-        status = await self._conn.execute(
-            "UPDATE deliveries SET status=$2, attempts=$3, next_attempt_at=COALESCE($4,"
-            " next_attempt_at), last_error=$5, channel=$6, channels=$7, channel_index=$8,"
-            " channel_attempts=$9, sent_at=CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END"
-            " WHERE id=$1 AND status='pending'",
+        # The new state and the attempt in one round trip (a settle per message sent).
+        return await self._conn.fetchval(
+            "WITH settled AS (UPDATE deliveries SET status=$2, attempts=$3,"
+            " next_attempt_at=COALESCE($4, next_attempt_at), last_error=$5, channel=$6,"
+            " channels=$7, channel_index=$8, channel_attempts=$9, claimed_at=NULL,"
+            " sent_at=CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END"
+            " WHERE id=$1 AND status='pending' RETURNING id),"
+            " logged AS (INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport,"
+            " outcome, error_class, detail, provider_ref)"
+            " SELECT s.id, COALESCE((SELECT MAX(n) FROM delivery_attempts WHERE delivery_id = $1),"
+            " 0) + 1, $10, $11, $12, $13, $14, $15, $16 FROM settled s WHERE $17)"
+            " SELECT EXISTS (SELECT 1 FROM settled)",
             d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.channel,
             list(d.channels), d.channel_index, d.channel_attempts,
-            attempt.at if attempt else None)
-        changed = status.endswith(" 1")
-        if changed and attempt is not None:
-            await self._conn.execute(
-                "INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport, outcome,"
-                " error_class, detail, provider_ref) SELECT $1, COALESCE(MAX(n), 0) + 1, $2, $3,"
-                " $4, $5, $6, $7, $8 FROM delivery_attempts WHERE delivery_id = $1",
-                d.id, attempt.at, attempt.channel, attempt.transport, attempt.outcome,
-                attempt.error_class, attempt.detail, attempt.provider_ref)
-        return changed
+            attempt.at if attempt else None, attempt.channel if attempt else None,
+            attempt.transport if attempt else None, attempt.outcome if attempt else None,
+            attempt.error_class if attempt else None, attempt.detail if attempt else None,
+            attempt.provider_ref if attempt else None, attempt is not None)
 
-    async def cancel(self, complaint_id, template, reason) -> int:
+    async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         status = await self._conn.execute(
             "UPDATE deliveries SET status='cancelled', last_error=$3 WHERE complaint_id=$1"
-            " AND template=$2 AND status='pending'", complaint_id, template, reason)
+            " AND template=$2 AND status='pending' AND claimed_at IS NULL"
+            " AND ($4::text IS NULL OR audience = $4)", complaint_id, template, reason, audience)
         return int(status.split()[-1])
 
     async def get(self, delivery_id) -> Delivery | None:
@@ -238,13 +243,14 @@ class InMemoryDeliveryStore:
         self.deliveries: dict[uuid.UUID, Delivery] = {}
         self.attempts: dict[uuid.UUID, list[Attempt]] = {}
         self.digests: dict[tuple[uuid.UUID, Any], uuid.UUID] = {}
+        self.in_flight: set[uuid.UUID] = set()     # claimed, not settled
         self._contacts, self._directory = contacts, directory
         self._snapshot: tuple | None = None
 
     def _stage(self) -> None:
         if self._snapshot is None:
             self._snapshot = (dict(self.deliveries), {k: list(v) for k, v in self.attempts.items()},
-                              dict(self.digests))
+                              dict(self.digests), set(self.in_flight))
 
     async def add(self, d: Delivery) -> bool:
         if d.id in self.deliveries or any(
@@ -272,6 +278,7 @@ class InMemoryDeliveryStore:
         out = []
         for d in due:
             self.deliveries[d.id] = replace(d, next_attempt_at=now + lease)
+            self.in_flight.add(d.id)
             r = d.recipient_id
             out.append(DueDelivery(
                 self.deliveries[d.id],
@@ -286,14 +293,16 @@ class InMemoryDeliveryStore:
         if current is None or current.status != "pending":
             return False
         self._stage()
+        self.in_flight.discard(d.id)
         self.deliveries[d.id] = d if d.next_attempt_at else replace(d, next_attempt_at=current.next_attempt_at)
         if attempt is not None:
             self.attempts.setdefault(d.id, []).append(attempt)
         return True
 
-    async def cancel(self, complaint_id, template, reason) -> int:
+    async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         hits = [d for d in self.deliveries.values() if d.complaint_id == complaint_id
-                and d.template == template and d.status == "pending"]
+                and d.template == template and d.status == "pending" and d.id not in self.in_flight
+                and audience in (None, d.audience)]
         if hits:
             self._stage()
         for d in hits:
@@ -337,5 +346,5 @@ class InMemoryDeliveryStore:
 
     def rollback(self) -> None:
         if self._snapshot is not None:
-            self.deliveries, self.attempts, self.digests = self._snapshot
+            self.deliveries, self.attempts, self.digests, self.in_flight = self._snapshot
             self._snapshot = None

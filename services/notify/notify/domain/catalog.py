@@ -47,8 +47,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("complaint_received", "citizen", False,
          "received, with the tracking number (not sent again to whom a channel answer told it)",
          {"title": "Jalan berlubang besar di depan SDN 3 Jl. Merdeka sudah dua minggu"}),
-    Kind("complaint_assigned", "citizen", True, "disposed to an OPD (also after a reassignment)",
-         {"opd_name": _OPD}),
+    Kind("complaint_assigned", "citizen", True,
+         "disposed to an OPD (also after a reassignment); `received`: it also says the receipt "
+         "(held for the assignment, see notify.handlers.Owing), with the `title`",
+         {"opd_name": _OPD, "received": True,
+          "title": "Jalan berlubang besar di depan SDN 3 Jl. Merdeka sudah dua minggu"}),
     Kind("complaint_followed_up", "citizen", True, "the OPD's follow-up, which may be answered",
          {"opd_name": _OPD, "note": "Tim kami sudah meninjau lokasi dan menjadwalkan perbaikan "
                                     "pada minggu depan."}),
