@@ -3,11 +3,11 @@ message when something happens. Sending is `notify.dispatch`'s job, outside any 
 
 Who hears what (each message kind is in `notify.domain.catalog`):
 - the citizen, on every change they care about: received (unless a channel answer already gave
-  them the tracking number; said with the assignment when that follows within seconds), disposed, followed up, more information asked, resolved,
-  auto-close coming, closed and, a while later, the rating request (cancelled if they rate
-  first), merged, archived, not the city's. The reporters of duplicates merged into a
-  complaint hear its news too. A front end that registered a webhook hears of the complaints
-  it submitted;
+  them the tracking number; said with the assignment when that follows within seconds),
+  disposed, followed up, more information asked, resolved, auto-close coming, closed and, a
+  while later, the rating request (cancelled if they rate first), merged, archived, not the
+  city's. The reporters of duplicates merged into a complaint hear its news too. A front end
+  that registered a webhook hears of the complaints it submitted;
 - OPD staff: a complaint disposed to their OPD, and a deadline of theirs drawing near;
 - operators: breaches and escalations (one message each, or a daily digest if they chose
   one); escalation levels also reach the OPD's staff or head, or the Inspektorat.
