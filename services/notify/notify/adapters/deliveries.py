@@ -133,7 +133,10 @@ class PgDeliveryStore:
                 for d in deliveries]
 
     async def settle(self, d: Delivery, attempt: Attempt | None) -> bool:
-        # The new state and the attempt in one round trip (a settle per message sent).
+        # The new state and the attempt, if any (its channel is never NULL), in one round trip.
+        logged = ((None,) * 6 if attempt is None else
+                  (attempt.channel, attempt.transport, attempt.outcome, attempt.error_class,
+                   attempt.detail, attempt.provider_ref))
         return await self._conn.fetchval(
             "WITH settled AS (UPDATE deliveries SET status=$2, attempts=$3,"
             " next_attempt_at=COALESCE($4, next_attempt_at), last_error=$5, channel=$6,"
@@ -143,14 +146,11 @@ class PgDeliveryStore:
             " logged AS (INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport,"
             " outcome, error_class, detail, provider_ref)"
             " SELECT s.id, COALESCE((SELECT MAX(n) FROM delivery_attempts WHERE delivery_id = $1),"
-            " 0) + 1, $10, $11, $12, $13, $14, $15, $16 FROM settled s WHERE $17)"
+            " 0) + 1, $10, $11, $12, $13, $14, $15, $16 FROM settled s WHERE $11::text IS NOT NULL)"
             " SELECT EXISTS (SELECT 1 FROM settled)",
             d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.channel,
             list(d.channels), d.channel_index, d.channel_attempts,
-            attempt.at if attempt else None, attempt.channel if attempt else None,
-            attempt.transport if attempt else None, attempt.outcome if attempt else None,
-            attempt.error_class if attempt else None, attempt.detail if attempt else None,
-            attempt.provider_ref if attempt else None, attempt is not None)
+            attempt.at if attempt else None, *logged)
 
     async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         status = await self._conn.execute(
