@@ -9,7 +9,7 @@ import pytest
 
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
 from routing.adapters.duplicates import Indexed, NotOpen, Pair
-from routing.domain.duplicates import fingerprint
+from routing.domain.duplicates import DuplicateRules, fingerprint, vicinity
 from tests.integration.helpers import twin_or_postgres
 
 pytestmark = pytest.mark.integration
@@ -27,9 +27,11 @@ async def make_uow(request, pool, prefix):
                                   lambda schema: RoutingPgUnitOfWork(pool, "/test", prefix, schema))
 
 
-def kept(text, at, tn, jurisdiction="kota-bandung", kecamatan="Sumur Bandung"):
+def kept(text, at, tn, jurisdiction="kota-bandung", kecamatan="Sumur Bandung", category="pupr",
+         where=(-6.9147, 107.6098)):
+    lat, lon = where or (None, None)
     return Indexed(uuid.uuid4(), tn, jurisdiction,
-                   fingerprint(*text, at, "pupr", -6.9147, 107.6098, kecamatan))
+                   fingerprint(*text, at, category, lat, lon, kecamatan))
 
 
 def pair(new: Indexed, old: Indexed, found_at, similarity=0.8, distance=12.5):
@@ -75,6 +77,39 @@ async def test_many_copies_are_read_a_bounded_number_most_keys_shared_then_newes
     assert [f.tracking_number for f in five] == ["4019", "4018", "4017", "4016", "4015"]
     assert len(wide) == 21 and wide[-1].tracking_number == "4100"
     assert [f.tracking_number for f in wide[:20]] == [str(4019 - i) for i in range(20)]
+
+
+async def test_the_vicinity_leaves_out_other_categories_places_and_kecamatan(make_uow):
+    """Band-sharing complaints the rule could never accept are not read: another main category,
+    outside the box around the place, another kecamatan when a side has no coordinates. Unknown
+    parts rule nothing out. Counted and ranked as if the others were not there."""
+    rules = DuplicateRules(radius_m=300)
+    at = [T0 + timedelta(minutes=i) for i in range(8)]
+    same = kept(ROAD, at[0], "6000")
+    unknown_category = kept(ROAD, at[1], "6001", category=None)
+    close_by = kept(ROAD, at[2], "6002", where=(-6.9160, 107.6105))         # ~165 m
+    other_category = kept(ROAD, at[3], "6003", category="lh")
+    far_away = kept(ROAD, at[4], "6004", where=(-6.9550, 107.6300))          # ~5 km
+    unlocated_same_kecamatan = kept(ROAD, at[5], "6005", where=None)
+    unlocated_elsewhere = kept(ROAD, at[6], "6006", where=None, kecamatan="Coblong")
+    unlocated_anywhere = kept(ROAD, at[7], "6007", where=None, kecamatan=None)
+    async with make_uow() as uow:
+        for item in (same, unknown_category, close_by, other_category, far_away,
+                     unlocated_same_kecamatan, unlocated_elsewhere, unlocated_anywhere):
+            await uow.duplicates.index(item)
+    new = kept(ROAD_AGAIN, T0 + timedelta(hours=1), "6100")
+    unlocated_new = kept(ROAD_AGAIN, T0 + timedelta(hours=1), "6101", where=None, category=None)
+    async with make_uow() as uow:
+        found = await uow.duplicates.sharing_a_band(
+            "kota-bandung", new.fingerprint.bands(), T0 - timedelta(days=1), new.complaint_id, 100,
+            near=vicinity(new.fingerprint, rules))
+        from_unlocated = await uow.duplicates.sharing_a_band(
+            "kota-bandung", unlocated_new.fingerprint.bands(), T0 - timedelta(days=1),
+            unlocated_new.complaint_id, 100, near=vicinity(unlocated_new.fingerprint, rules))
+    assert [f.tracking_number for f in found] == ["6007", "6005", "6002", "6001", "6000"]
+    assert found[-1] == same, "read back whole"
+    assert [f.tracking_number for f in from_unlocated] == [
+        "6007", "6005", "6004", "6003", "6002", "6001", "6000"], "by kecamatan alone"
 
 
 async def test_pairs_are_kept_once_listed_paged_and_decided(make_uow):

@@ -2,6 +2,7 @@
 the window), informal rewordings, and the handler on routing's in-memory unit of work (pairs kept,
 one event told, replays silent, a merge settles the pair)."""
 
+import math
 import uuid
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -14,7 +15,8 @@ from contracts.events import (
 from contracts.topics import ROUTING_EVENTS
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork
 from routing.domain.duplicates import (
-    BANDS, DuplicateRules, compare as rule, fingerprint, haversine_m, signature, similarity,
+    BANDS, DuplicateRules, Vicinity, compare as rule, fingerprint, haversine_m, signature,
+    similarity, vicinity,
 )
 from routing.duplicate_handlers import detect_duplicates, main_category, mark_merged
 
@@ -104,6 +106,44 @@ def test_signatures_and_band_keys_are_stable_and_similar_texts_share_a_band():
     assert len(a.bands()) == BANDS and len(set(a.bands())) == BANDS
     assert set(a.bands()) & set(b.bands())
     assert not set(a.bands()) & set(fp(RUBBISH).bands())
+
+
+def test_the_vicinity_admits_whatever_the_rule_could_accept():
+    """The storage filter must never drop a pair the rule would keep: for earlier complaints of
+    one text spread over categories, places (near the equator and far from it), kecamatan and
+    missing parts, every one `compare` accepts is admitted; and the filter does drop some."""
+    import random
+    rnd = random.Random(7)
+    categories = ["pupr", "lh", None]
+    kecamatans = ["sumur bandung", "coblong", None]
+    dropped = 0
+    for centre in (HERE, (1.48, 124.84), (-45.0, 170.0), (60.2, 24.9), (-8.5, 179.999)):
+        new = fp(ROAD, category=rnd.choice(categories[:2]), where=centre, kecamatan="coblong")
+        near = vicinity(new, RULES)
+        for _ in range(400):
+            metres, bearing = rnd.uniform(0, 2 * RULES.radius_m), rnd.uniform(0, 360)
+            dlat = metres * math.cos(math.radians(bearing)) / 111_195
+            dlon = metres * math.sin(math.radians(bearing)) / (111_195 * math.cos(math.radians(centre[0])))
+            where = rnd.choice([(centre[0] + dlat, centre[1] + dlon), None])
+            old = fp(ROAD, at=T0 - timedelta(hours=1), category=rnd.choice(categories),
+                     where=where, kecamatan=rnd.choice(kecamatans))
+            admitted = near.admits(old.category, old.lat, old.lon, old.kecamatan)
+            if rule(new, old, RULES) is not None:
+                assert admitted, (centre, old)
+            dropped += not admitted
+    assert dropped > 500
+
+
+def test_the_vicinity_drops_another_category_another_place_and_another_kecamatan():
+    new = fp(ROAD, category="pupr", kecamatan="coblong")
+    near = vicinity(new, RULES)
+    assert near.admits("pupr", *NEAR, None) and near.admits(None, *NEAR, "lain")
+    assert not near.admits("lh", *NEAR, None), "another main category"
+    assert not near.admits("pupr", *FAR, "coblong"), "5 km away: the place beats the kecamatan"
+    assert near.admits("pupr", None, None, "coblong") and near.admits("pupr", None, None, None)
+    assert not near.admits("pupr", None, None, "sumur bandung"), "unlocated: by kecamatan"
+    unlocated = vicinity(fp(ROAD, category=None, where=None), RULES)
+    assert unlocated == Vicinity() and unlocated.admits("lh", *FAR, "coblong")
 
 
 def test_main_category_comes_from_the_taxonomy_or_is_unknown():

@@ -25,7 +25,7 @@ from contracts.events import (
 )
 from routing.adapters.decisions import RoutingUnitOfWork
 from routing.adapters.duplicates import Indexed, Pair
-from routing.domain.duplicates import DuplicateRules, compare, fingerprint
+from routing.domain.duplicates import DuplicateRules, compare, fingerprint, vicinity
 
 Clock = Callable[[], datetime]
 
@@ -72,7 +72,8 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
         return              # compared when it was first kept: a replay tells nothing again
     earlier = await uow.duplicates.sharing_a_band(
         event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
-        exclude=event.complaint_id, limit=settings.duplicate_max_compared)
+        exclude=event.complaint_id, limit=settings.duplicate_max_compared,
+        near=vicinity(new, rules))
     now = clock()
     pairs = [Pair(event.jurisdiction, event.complaint_id, event.tracking_number,
                   old.complaint_id, old.tracking_number, old.fingerprint.submitted_at,

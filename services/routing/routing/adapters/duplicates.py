@@ -5,7 +5,10 @@ Recent complaints are found by their LSH band keys (`domain.duplicates.band_keys
 query for all 32 keys of a new complaint, limited to its jurisdiction and the time window and,
 per key, to the newest `limit` complaints, of which the `limit` sharing the most keys are
 returned. So the work per complaint does not grow with the number of complaints kept, nor with
-a burst of copies of one text (a campaign, a forwarded message), which all share every key. The
+a burst of copies of one text (a campaign, a forwarded message), which all share every key.
+Each band row carries what the rule needs besides the text (main category, place, kecamatan;
+migration 0009), so the complaints a `Vicinity` rules out are dropped in the index scan: only
+the signatures of complaints that could be duplicates are read, sent and compared. The
 pairs found are the operators' list; an operator dismisses one here, or merges the complaints
 through intake (routing then hears `ComplaintMerged` and marks the pair merged).
 """
@@ -21,7 +24,7 @@ from typing import Literal, Protocol
 import asyncpg
 
 from backbone.uow import StagedMap
-from routing.domain.duplicates import Fingerprint
+from routing.domain.duplicates import Fingerprint, Vicinity
 
 Status = Literal["open", "merged", "dismissed"]
 
@@ -69,10 +72,11 @@ class DuplicateStore(Protocol):
         kept already (a replay)."""
 
     async def sharing_a_band(self, jurisdiction: str, band_keys: list[int], since: datetime,
-                             exclude: uuid.UUID, limit: int) -> list[Indexed]:
+                             exclude: uuid.UUID, limit: int,
+                             near: Vicinity | None = None) -> list[Indexed]:
         """Complaints of `jurisdiction` submitted at or after `since` with any of the keys: per
-        key the newest `limit` (ties by id), and of those the `limit` that share the most keys,
-        then the newest, in that order."""
+        key the newest `limit` (ties by id), of those the ones `near` admits (all without it),
+        and of those the `limit` that share the most keys, then the newest, in that order."""
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
@@ -120,25 +124,37 @@ class PgDuplicateStore:
             " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
             " RETURNING complaint_id),"
             " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
-            " submitted_at) SELECT $3, k, kept.complaint_id, $4 FROM kept, unnest($10::bigint[])"
-            " AS k ON CONFLICT DO NOTHING)"
+            " submitted_at, category, lat, lon, kecamatan)"
+            " SELECT $3, k, kept.complaint_id, $4, $5, $6, $7, $8 FROM kept,"
+            " unnest($10::bigint[]) AS k ON CONFLICT DO NOTHING)"
             " SELECT EXISTS (SELECT 1 FROM kept)",
             item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
             fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature), fp.bands())
 
-    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
-        # Per key an index range scan of at most `limit` rows (duplicate_bands_newest, 0008).
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit,
+                             near=None) -> list[Indexed]:
+        # Per key an index range scan of at most `limit` rows (duplicate_bands_near, 0009), whose
+        # included columns filter by `near` (Vicinity.admits, in SQL) without a heap read.
+        near = near or Vicinity()
+        lat, lon = near.lat_range or (None, None), near.lon_range or (None, None)
         rows = await self._conn.fetch(
             "WITH hits AS (SELECT h.complaint_id, h.submitted_at"
             " FROM unnest($2::bigint[]) AS k(key) CROSS JOIN LATERAL ("
-            "  SELECT b.complaint_id, b.submitted_at FROM duplicate_bands b"
+            "  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
+            "  FROM duplicate_bands b"
             "  WHERE b.jurisdiction = $1 AND b.band_key = k.key AND b.submitted_at >= $3"
-            "  AND b.complaint_id <> $4 ORDER BY b.submitted_at DESC, b.complaint_id LIMIT $5) h),"
+            "  AND b.complaint_id <> $4 ORDER BY b.submitted_at DESC, b.complaint_id LIMIT $5) h"
+            "  WHERE ($6::text IS NULL OR h.category IS NULL OR h.category = $6)"
+            "  AND CASE WHEN $7::float8 IS NOT NULL AND h.lat IS NOT NULL AND h.lon IS NOT NULL"
+            "   THEN h.lat BETWEEN $7 AND $8 AND ($9::float8 IS NULL OR h.lon BETWEEN $9 AND $10)"
+            "   WHEN $11::text IS NOT NULL AND h.kecamatan IS NOT NULL THEN h.kecamatan = $11"
+            "   ELSE true END),"
             " ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
             "  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id LIMIT $5)"
             " SELECT s.* FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
             " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
-            jurisdiction, band_keys, since, exclude, limit)
+            jurisdiction, band_keys, since, exclude, limit, near.category, *lat, *lon,
+            near.kecamatan)
         return [Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
             tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
             r["kecamatan"])) for r in rows]
@@ -224,7 +240,9 @@ class InMemoryDuplicateStore:
         self._indexed.put(item.complaint_id, item)
         return True
 
-    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit) -> list[Indexed]:
+    async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit,
+                             near=None) -> list[Indexed]:
+        near = near or Vicinity()
         recent = [i for i in self._indexed.values()
                   if i.jurisdiction == jurisdiction and i.complaint_id != exclude
                   and i.fingerprint.submitted_at >= since]
@@ -234,7 +252,9 @@ class InMemoryDuplicateStore:
             having = sorted((i for i in recent if key in bands[i.complaint_id]),
                             key=lambda i: (-i.fingerprint.submitted_at.timestamp(), i.complaint_id))
             for i in having[:limit]:
-                shared[i.complaint_id] = shared.get(i.complaint_id, 0) + 1
+                fp = i.fingerprint
+                if near.admits(fp.category, fp.lat, fp.lon, fp.kecamatan):
+                    shared[i.complaint_id] = shared.get(i.complaint_id, 0) + 1
         found = [i for i in recent if i.complaint_id in shared]
         found.sort(key=lambda i: (-shared[i.complaint_id], -i.fingerprint.submitted_at.timestamp(),
                                   i.complaint_id))

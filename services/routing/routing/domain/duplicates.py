@@ -141,6 +141,59 @@ def place_name(name: str | None) -> str | None:
     return flat or None
 
 
+@dataclass(frozen=True)
+class Vicinity:
+    """What an earlier complaint must not contradict to be worth comparing with a new one: the
+    new complaint's main category, its place as a box around the radius, its kecamatan. Storage
+    filters by it before it reads any signature, so the many complaints that share words with a
+    new one but are about another kind of problem, or kilometres away, cost an index row each,
+    not a signature read and compared. It only leaves out what `compare` would refuse (a box is
+    wider than the circle in it); `compare` still decides.
+    """
+
+    category: str | None = None
+    lat_range: tuple[float, float] | None = None      # both ends inclusive; None: not located
+    lon_range: tuple[float, float] | None = None      # None: located, longitude not bounded
+    kecamatan: str | None = None
+
+    def admits(self, category: str | None, lat: float | None, lon: float | None,
+               kecamatan: str | None) -> bool:
+        """Whether an earlier complaint with these could pass `compare` (the twin of the SQL
+        filter in `adapters.duplicates`)."""
+        if self.category is not None and category is not None and category != self.category:
+            return False
+        if self.lat_range is not None and lat is not None and lon is not None:
+            low, high = self.lat_range
+            if not low <= lat <= high:
+                return False
+            return self.lon_range is None or self.lon_range[0] <= lon <= self.lon_range[1]
+        if self.kecamatan is not None and kecamatan is not None:
+            return kecamatan == self.kecamatan
+        return True
+
+
+# Degrees of latitude per metre along a meridian, and a little slack so float rounding can never
+# put a point the circle holds outside the box.
+_DEG_PER_M = 180 / (math.pi * EARTH_RADIUS_M)
+_BOX_SLACK = 1.01
+
+
+def vicinity(new: Fingerprint, rules: DuplicateRules) -> Vicinity:
+    """The box around `new` holds every point within `rules.radius_m` of it (haversine): the
+    latitude span is exact, the longitude span widens by 1/cos(latitude). Where the box would
+    cross a pole or the antimeridian, longitude is left unbounded (never in Indonesia)."""
+    lat_range = lon_range = None
+    if new.located:
+        dlat = rules.radius_m * _DEG_PER_M * _BOX_SLACK
+        lat_range = (new.lat - dlat, new.lat + dlat)
+        edge = max(abs(new.lat) + dlat, 0.0)
+        if edge < 89.0:
+            dlon = dlat / math.cos(math.radians(edge))
+            if -180.0 <= new.lon - dlon and new.lon + dlon <= 180.0:
+                lon_range = (new.lon - dlon, new.lon + dlon)
+    return Vicinity(new.category, lat_range, lon_range, new.kecamatan)
+
+
 def compare(new: Fingerprint, old: Fingerprint, rules: DuplicateRules) -> Match | None:
     """`Match` when `old` is a duplicate candidate of `new` under `rules`, else None."""
     if abs(new.submitted_at - old.submitted_at) > timedelta(days=rules.window_days):
