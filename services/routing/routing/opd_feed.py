@@ -28,7 +28,8 @@ from contracts.topics import Topic, opd_topic
 from routing.adapters.decisions import RoutingUnitOfWork
 from routing.domain.complaint_text import RoutedComplaint
 from routing.domain.opd_feed import (
-    SLA_NOTICE_EVENTS, deadline_notice, feed_of, holder_after, refusal_destination,
+    SLA_NOTICE_EVENTS, about_an_opd_deadline, deadline_notice, feed_of, holder_after,
+    refusal_destination,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class OpdFeed:
 
     async def on_sla(self, event: ev.SlaClockEvent, uow: RoutingUnitOfWork) -> None:
         """sla set, moved, warned of, or saw a breach of this OPD's deadline."""
+        if not about_an_opd_deadline(event):
+            return
         notice = deadline_notice(event, await uow.complaints.get(event.complaint_id))
         if notice is not None:
             await self._publish(notice, notice.jurisdiction, notice.opd_id, uow)

@@ -139,17 +139,23 @@ SLA_NOTICE_EVENTS = tuple(_NOTICE_OF)
 _OPD_CLOCKS = frozenset({"first_response", "resolution"})
 
 
+def about_an_opd_deadline(event: ev.SlaClockEvent) -> bool:
+    """Whether the clock fact could concern an OPD's feed at all (its own deadline, with a due
+    time): the operators' verification clock never does, so it needs no complaint read."""
+    return (type(event) in _NOTICE_OF and event.clock in _OPD_CLOCKS and event.opd_id is not None
+            and event.due_at is not None and event.jurisdiction is not None)
+
+
 def deadline_notice(event: ev.SlaClockEvent, complaint: RoutedComplaint | None
                     ) -> ev.OpdDeadlineNoticeV1 | None:
     """What an OPD's feed hears of sla's clock facts: only its own deadlines (first response,
     resolution) on a complaint it still holds; a notice for an OPD the complaint has left, or
     for the operators' own verification clock, goes nowhere."""
-    notice = _NOTICE_OF.get(type(event))
-    if notice is None or event.clock not in _OPD_CLOCKS or event.opd_id is None \
-            or event.due_at is None or event.jurisdiction is None:
+    if not about_an_opd_deadline(event):
         return None
     if complaint is None or complaint.with_opd != event.opd_id:
         return None
+    notice = _NOTICE_OF[type(event)]
     return ev.OpdDeadlineNoticeV1(
         complaint_id=event.complaint_id, occurred_at=event.occurred_at,
         tracking_number=event.tracking_number, jurisdiction=event.jurisdiction,
