@@ -4,6 +4,7 @@ and details) and for the staff lists' filters, sorting and paging."""
 
 from datetime import datetime, timedelta, timezone
 
+import asyncpg
 import pytest
 
 from backbone.pii import PiiCipher
@@ -129,3 +130,38 @@ async def test_public_search_by_words_kecamatan_and_numbers_alike(make_uow):
     async with make_uow() as uow:
         listed = await uow.complaints.search(ComplaintQuery(tracking_numbers=(trash,)), now)
     assert listed[0].updated_at == T0 + timedelta(hours=5), "updated with its latest step"
+
+
+async def test_a_batch_locks_its_complaints_at_once_and_writes_them_together(make_uow, pool):
+    """A consumer batch about several complaints: `lock_many` locks them all at once, and the
+    changes of all, with their timelines, are written together on commit; a later read sees
+    each as it was left, rejections included."""
+    one, two = await submit(make_uow, T0), await submit(make_uow, T0)
+    await act(make_uow, two, OPERATOR, Action.ASSIGN, T0 + timedelta(minutes=1),
+              opd_id="dinas-pupr", opd_name="Dinas PUPR")
+    await act(make_uow, two, PUPR, Action.REJECT_NOT_AUTHORITY, T0 + timedelta(minutes=2),
+              reason="urusan DLH")
+    async with make_uow() as uow:
+        ids = [(await uow.complaints.get_by_tracking_number(tn)).id for tn in (one, two)]
+    async with make_uow() as uow:
+        await uow.complaints.lock_many([*ids, ids[0]])
+        if isinstance(uow, IntakePgUnitOfWork):     # both rows are held for this transaction
+            async with pool.acquire() as other:
+                for complaint_id in ids:
+                    with pytest.raises(asyncpg.LockNotAvailableError):
+                        await other.execute(f"SELECT 1 FROM {uow.schema}.complaints WHERE id = $1"
+                                            " FOR UPDATE NOWAIT", complaint_id)
+        first, second = [await uow.complaints.get(i) for i in ids]
+        first.take(TakeAction(Action.ASSIGN, opd_id="dlh", opd_name="DLH"),
+                   Actor.system("routing"), T0 + timedelta(minutes=3))
+        second.take(TakeAction(Action.ASSIGN, opd_id="dlh", opd_name="DLH"),
+                    Actor.system("routing"), T0 + timedelta(minutes=3))
+        await uow.complaints.save(first)
+        await uow.complaints.save(second)
+    async with make_uow() as uow:
+        a = await uow.complaints.get_by_tracking_number(one)
+        b = await uow.complaints.get_by_tracking_number(two)
+    assert (a.status, a.assigned_opd_id, a.rejected_by) == (Status.DISPOSED, "dlh", [])
+    assert (b.status, b.assigned_opd_id, b.rejected_by) == (Status.DISPOSED, "dlh", ["dinas-pupr"])
+    assert [h.action for h in a.history] == ["submit", "assign"]
+    assert [h.action for h in b.history] == ["submit", "assign", "reject_not_authority", "assign"]

@@ -9,7 +9,7 @@ import pytest
 from backbone.consumer import ConsumedRecord, EventConsumer, Outcome, PermanentError
 from backbone.kafka import InMemoryPublisher
 from backbone.uow import InMemoryUnitOfWork
-from contracts.envelope import to_record, wrap
+from contracts.envelope import from_record, to_record, wrap
 from contracts.events import ComplaintAssignedV1, NotificationSentV1
 
 
@@ -172,3 +172,28 @@ async def test_a_long_batch_reports_progress_after_each_record():
         [record_of(assigned(), 10), record_of(bad, 11)], progress=lambda: beats.append(len(done)))
     assert outcomes == [Outcome.APPLIED, Outcome.DEAD_LETTERED]
     assert beats[-2:] == [6, 6], "after the failed batch, each record alone reports too"
+
+
+async def test_the_batch_hook_sees_the_new_events_once_before_any_handler():
+    """`before_batch` runs once per batch, in its unit of work, before the first handler, with
+    only the events not applied before (a redelivered one is not read for again)."""
+    calls: list[tuple] = []
+
+    async def handler(event, uow):
+        calls.append(("handler", event.complaint_id))
+
+    async def hook(events, uow):
+        calls.append(("hook", [e.complaint_id for e in events], uow))
+
+    f = Fixture(handler)
+    f.consumer.before_batch(hook)
+    first, second = record_of(assigned()), record_of(assigned(), 1)
+    await f.consumer.process(first)
+    calls.clear()
+    outcomes = await f.consumer.process_batch([first, second])
+    assert outcomes == [Outcome.DUPLICATE, Outcome.APPLIED]
+    cid = from_record(second.key, second.value, second.headers).event.complaint_id
+    assert calls == [("hook", [cid], f.uow), ("handler", cid)]
+    calls.clear()
+    assert await f.consumer.process(first) is Outcome.DUPLICATE
+    assert calls == [], "nothing new: no hook"
