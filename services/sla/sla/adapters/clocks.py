@@ -4,6 +4,11 @@ A handler loads a complaint's clocks (few: one per start) locked for its transac
 them in the domain and saves what changed; the firing loop claims due clocks with
 `FOR UPDATE SKIP LOCKED`, so two workers never hold the same clock and a handler waits for the
 loop (or the loop skips the handler's) instead of both writing it.
+
+On PostgreSQL a transaction reads a complaint's clocks and facts once and writes what changed
+once, just before commit (`flush`): a consumer batch about thirty complaints locks them all in
+one read (`lock_many`, before its first handler) and writes every clock, fact and receipt in
+three statements, instead of five round trips per lifecycle fact.
 """
 
 from __future__ import annotations
@@ -71,6 +76,10 @@ class ClockStore(Protocol):
     async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
         """Every clock of the complaint, locked for this transaction, oldest first."""
 
+    async def lock_many(self, complaint_ids: list[UUID]) -> None:
+        """Lock and read these complaints' clocks and facts at once (a batch's, before its
+        handlers): their `for_complaint` and `facts` then read nothing."""
+
     async def save(self, clocks: list[Clock]) -> None:
         """Insert or update what changed."""
 
@@ -117,6 +126,11 @@ class PgClockStore:
     def __init__(self, conn: asyncpg.Connection, plans: PlanIds) -> None:
         self._conn = conn
         self._plans = plans
+        self._held: dict[UUID, dict[UUID, Clock]] = {}    # locked: each complaint's clocks now
+        self._facts: dict[UUID, tuple | None] = {}        # as read
+        self._unsaved: dict[UUID, Clock] = {}             # clock id: what `flush` writes
+        self._remembered: dict[UUID, tuple] = {}          # complaint: facts `flush` upserts
+        self._received: dict[tuple, tuple] = {}
 
     def _clock(self, row: asyncpg.Record) -> Clock:
         values = {c: row[c] for c in _COLUMNS}
@@ -124,11 +138,32 @@ class PgClockStore:
         return Clock(**values, plan=self._plans.plan(row["plan_id"], row["plan"]))
 
     async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
+        if complaint_id not in self._held:
+            rows = await self._conn.fetch(
+                f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
+                "WHERE c.complaint_id = $1 FOR UPDATE OF c", complaint_id)
+            self._held[complaint_id] = {c.clock_id: c for c in map(self._clock, rows)}
+        return sorted((_copy(c) for c in self._held[complaint_id].values()),
+                      key=lambda c: (c.started_at, c.kind))
+
+    async def lock_many(self, complaint_ids: list[UUID]) -> None:
+        wanted = sorted({i for i in complaint_ids if i not in self._held})
+        if not wanted:
+            return
         rows = await self._conn.fetch(
             f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
-            "WHERE c.complaint_id = $1 ORDER BY c.started_at, c.kind FOR UPDATE OF c",
-            complaint_id)
-        return [self._clock(r) for r in rows]
+            "WHERE c.complaint_id = ANY($1::uuid[]) ORDER BY c.complaint_id, c.clock_id"
+            " FOR UPDATE OF c", wanted)
+        held: dict[UUID, dict[UUID, Clock]] = {i: {} for i in wanted}
+        for clock in map(self._clock, rows):
+            held[clock.complaint_id][clock.clock_id] = clock
+        self._held.update(held)
+        facts = {r["complaint_id"]: (r["jurisdiction"], r["category"], r["report_type"])
+                 for r in await self._conn.fetch(
+                     "SELECT complaint_id, jurisdiction, category, report_type"
+                     " FROM complaint_facts WHERE complaint_id = ANY($1::uuid[])", wanted)}
+        for i in wanted:
+            self._facts.setdefault(i, facts.get(i))
 
     async def _plan_id(self, plan: Plan) -> int:
         """The plan's row id. Only ids read from committed rows are cached: an id inserted in
@@ -148,18 +183,39 @@ class PgClockStore:
             "SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb LIMIT 1", key)
 
     async def save(self, clocks: list[Clock]) -> None:
-        rows = []
+        """Recorded now, written by `flush`; the rest of the transaction sees it."""
         for clock in clocks:
             if not clock.changed:
                 continue
             if clock.plan_id is None:
                 clock.plan_id = await self._plan_id(clock.plan)
-            rows.append(clock)
             clock.changed = False
-        if rows:
+            self._unsaved[clock.clock_id] = _copy(clock)
+            if clock.complaint_id in self._held:
+                self._held[clock.complaint_id][clock.clock_id] = _copy(clock)
+
+    async def flush(self) -> None:
+        """What the transaction changed: facts, receipts, then clocks, a statement each."""
+        if self._remembered:
+            rows, self._remembered = list(self._remembered.values()), {}
+            await self._conn.execute(
+                "INSERT INTO complaint_facts (complaint_id, jurisdiction, category, report_type,"
+                " submitted_at) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
+                " $4::text[], $5::timestamptz[]) ON CONFLICT (complaint_id) DO UPDATE SET"
+                " category = COALESCE(EXCLUDED.category, complaint_facts.category),"
+                " report_type = COALESCE(EXCLUDED.report_type, complaint_facts.report_type),"
+                " submitted_at = COALESCE(complaint_facts.submitted_at, EXCLUDED.submitted_at)",
+                *map(list, zip(*rows)))
+        if self._received:
+            rows, self._received = list(self._received.values()), {}
+            await self._conn.execute(
+                "INSERT INTO received SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
+                " $4::timestamptz[]) ON CONFLICT DO NOTHING", *map(list, zip(*rows)))
+        if self._unsaved:
+            clocks, self._unsaved = list(self._unsaved.values()), {}
             await self._conn.execute(_UPSERT, *(
-                [_text_array(r.warnings_sent) for r in rows] if c == "warnings_sent"
-                else [getattr(r, c) for r in rows] for c in _COLUMNS))
+                [_text_array(r.warnings_sent) for r in clocks] if c == "warnings_sent"
+                else [getattr(r, c) for r in clocks] for c in _COLUMNS))
 
     async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
         rows = await self._conn.fetch(
@@ -187,25 +243,33 @@ class PgClockStore:
 
     async def remember(self, complaint_id: UUID, jurisdiction: str, category: str | None,
                        report_type: str | None, submitted_at: datetime | None) -> None:
-        await self._conn.execute(
-            "INSERT INTO complaint_facts (complaint_id, jurisdiction, category, report_type,"
-            " submitted_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (complaint_id) DO UPDATE SET"
-            " category = COALESCE(EXCLUDED.category, complaint_facts.category),"
-            " report_type = COALESCE(EXCLUDED.report_type, complaint_facts.report_type),"
-            " submitted_at = COALESCE(complaint_facts.submitted_at, EXCLUDED.submitted_at)",
-            complaint_id, jurisdiction, category, report_type, submitted_at)
+        """Staged as the upsert would leave it: the first jurisdiction and submission time, the
+        latest category and report type known."""
+        old = self._remembered.get(complaint_id)
+        if old is not None:
+            jurisdiction, submitted_at = old[1], old[4] or submitted_at
+            category, report_type = category or old[2], report_type or old[3]
+        self._remembered[complaint_id] = (complaint_id, jurisdiction, category, report_type,
+                                          submitted_at)
 
     async def facts(self, complaint_id: UUID) -> tuple[str, str | None, str | None] | None:
-        row = await self._conn.fetchrow(
-            "SELECT jurisdiction, category, report_type FROM complaint_facts "
-            "WHERE complaint_id = $1", complaint_id)
-        return (row["jurisdiction"], row["category"], row["report_type"]) if row else None
+        if complaint_id not in self._facts:
+            row = await self._conn.fetchrow(
+                "SELECT jurisdiction, category, report_type FROM complaint_facts "
+                "WHERE complaint_id = $1", complaint_id)
+            self._facts[complaint_id] = (
+                (row["jurisdiction"], row["category"], row["report_type"]) if row else None)
+        known, staged = self._facts[complaint_id], self._remembered.get(complaint_id)
+        if staged is None:
+            return known
+        if known is None:
+            return staged[1], staged[2], staged[3]
+        return known[0], staged[2] or known[1], staged[3] or known[2]
 
     async def received(self, complaint_id: UUID, opd_id: str, jurisdiction: str,
                        at: datetime) -> None:
-        await self._conn.execute(
-            "INSERT INTO received VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
-            complaint_id, opd_id, jurisdiction, at)
+        self._received.setdefault((complaint_id, opd_id, at),
+                                  (complaint_id, opd_id, jurisdiction, at))
 
     async def rated(self, complaint_id: UUID, opd_id: str | None, jurisdiction: str,
                     rating: int, at: datetime) -> None:
@@ -243,6 +307,10 @@ class InMemoryClockStore(StagedMap[UUID, Clock]):
     async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
         found = [_copy(c) for c in self.values() if c.complaint_id == complaint_id]
         return sorted(found, key=lambda c: (c.started_at, c.kind))
+
+    async def lock_many(self, complaint_ids: list[UUID]) -> None:
+        """Nothing to lock in memory; `for_complaint` answers alike."""
+        return None
 
     async def save(self, clocks: list[Clock]) -> None:
         for clock in clocks:
@@ -295,6 +363,9 @@ _PLANS: dict[str, PlanIds] = {}   # per schema: plan ids are a schema's rows
 class SlaPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.clocks = PgClockStore(conn, _PLANS.setdefault(self.schema, PlanIds()))
+
+    async def _before_commit(self) -> None:
+        await self.clocks.flush()
 
 
 class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
