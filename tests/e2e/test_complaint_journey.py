@@ -31,7 +31,7 @@ def test_submit_to_email_with_status_deadline_history_and_one_trace(platform, ap
     assert state["first_response_due_at"].endswith("+00:00") or state["first_response_due_at"].endswith("Z")
     actions = [h["action"] for h in state["history"]]
     assert actions[0] == "submit" and {"assign", "deadline_set", "citizen_notified"} <= set(actions)
-    # the verification deadline may come before or after routing's; the OPD's after its disposal
+    # routed at once, so no verification deadline is told; the OPD's comes after its disposal
     first_response = next(i for i, h in enumerate(state["history"])
                           if h["details"].get("clock") == "first_response")
     assert actions.index("assign") < first_response

@@ -3,6 +3,7 @@ complaint's submission and its disposition in one transaction reads the clocks a
 (`lock_many`), sees its own changes from one handler to the next, and writes everything on
 commit: clocks, the facts it learnt, the disposition's receipt."""
 
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -90,3 +91,34 @@ async def test_one_batch_reads_once_sees_its_own_changes_and_writes_them_all(mak
             rows = await uow.conn.fetch("SELECT opd_id FROM received WHERE complaint_id = $1"
                                         " ORDER BY disposed_at", a)
         assert [r["opd_id"] for r in rows] == ["dinas-pupr", "dlh"]
+
+
+async def test_a_quiet_start_is_kept_and_told_by_the_firing_loop(make_uow):
+    """announce_at survives the store; the firing loop finds the clock by it and tells the start
+    as of the submission, once."""
+    from sla.firing import FiringLoop
+
+    now = [MONDAY]
+    consumer = EventConsumer("sla", make_uow, InMemoryPublisher(), "t.dlq", max_attempts=1)
+    subscribe(consumer, ClockKeeper(lambda: now[0], OneCalendar(), FixedPolicies(),
+                                    verification_quiet=timedelta(seconds=15)))
+    a = uuid.uuid4()
+    assert await consumer.process_batch([record(submitted(a, "1", MONDAY), 0)]) == [Outcome.APPLIED]
+    async with make_uow() as uow:
+        [clock] = await uow.clocks.for_complaint(a)
+    assert clock.announce_at == MONDAY + timedelta(seconds=15)
+    assert clock.next_fire_at == clock.announce_at
+
+    loop = FiringLoop("sla", make_uow, OneCalendar(), lambda: now[0], batch_size=10)
+    now[0] = MONDAY + timedelta(seconds=16)
+    fired = 0
+    while await loop.fire_once():
+        fired += 1
+        assert fired < 5, "the loop keeps claiming a clock that owes nothing"
+    async with make_uow() as uow:
+        [clock] = await uow.clocks.for_complaint(a)
+        if isinstance(uow, SlaPgUnitOfWork):
+            told = await uow.conn.fetch("SELECT headers, value FROM outbox ORDER BY id")
+            assert [(dict(json.loads(r["headers"]))["ce_type"], json.loads(r["value"])["clock"])
+                    for r in told] == [("id.lapor.SlaClockStarted.v1", "verification")]
+    assert clock.announce_at is None and clock.next_fire_at > now[0]

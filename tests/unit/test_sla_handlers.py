@@ -11,6 +11,7 @@ import pytest
 from contracts import events as ev
 from sla.adapters.clocks import SlaInMemoryUnitOfWork
 from sla.domain.calendar import WorkingCalendar
+from sla.firing import FiringLoop
 from sla.handlers import ClockKeeper
 from sla.policy_registry import FixedPolicies
 
@@ -34,10 +35,11 @@ def wib(day, hour=9, minute=0):
 class World:
     """A complaint's facts fed to the handlers, with time that moves only when told."""
 
-    def __init__(self, now=wib(date(2026, 11, 23))):   # a Monday
+    def __init__(self, now=wib(date(2026, 11, 23)), quiet=timedelta(0)):   # a Monday
         self.now = now
         self.uow = SlaInMemoryUnitOfWork()
-        self.keeper = ClockKeeper(lambda: self.now, OneCalendar(), FixedPolicies())
+        self.keeper = ClockKeeper(lambda: self.now, OneCalendar(), FixedPolicies(),
+                                  verification_quiet=quiet)
         self.cid = uuid.uuid4()
         self.told = []
 
@@ -253,3 +255,77 @@ async def test_ratings_and_dispositions_are_kept_for_the_figures():
                                            actor_role="citizen", opd_id="dinas-pupr", rating=4))
     assert list(w.uow.clocks.ratings.rows.values()) == [("dinas-pupr", "kota-x", 4)]
     assert len(w.uow.clocks.received_rows.rows) == 1
+
+
+# ---- the verification clock's quiet start
+
+
+def told(w, *kinds):
+    return [(type(e).__name__.removeprefix("SlaClock").removesuffix("V1"), e.clock)
+            for e in w.told if e.clock in kinds]
+
+
+async def fire(w):
+    """What the firing loop owes at `w.now`, on the same twin."""
+    loop = FiringLoop("sla", lambda: w.uow, OneCalendar(), lambda: w.now, batch_size=50)
+    while await loop.fire_once():
+        pass
+    w.told = list(w.uow.outbox.events)
+
+
+async def test_a_complaint_routed_within_the_quiet_time_never_hears_of_verification():
+    w = World(quiet=timedelta(seconds=15))
+    submitted_at = w.now
+    await w.submit()
+    assert told(w, "verification") == []
+    verification = w.open("verification")
+    assert verification.announce_at == submitted_at + timedelta(seconds=15)
+    assert verification.next_fire_at == verification.announce_at, "the loop will come back"
+    w.now += timedelta(seconds=2)
+    await w.dispose()
+    assert told(w, "verification") == [], "neither started nor stopped: nobody heard of it"
+    [stopped] = w.clocks("verification")
+    assert (stopped.state, stopped.outcome, stopped.announce_at) == ("stopped", "met", None)
+    assert told(w, "first_response", "resolution") == [
+        ("Started", "first_response"), ("Started", "resolution")]
+    w.now += timedelta(seconds=30)
+    await fire(w)
+    assert told(w, "verification") == [], "a stopped clock is never announced"
+
+
+async def test_a_complaint_still_waiting_hears_its_verification_deadline_as_of_its_submission():
+    w = World(quiet=timedelta(seconds=15))
+    submitted_at = w.now
+    await w.submit()
+    w.now += timedelta(seconds=10)
+    await fire(w)
+    assert told(w, "verification") == [], "not yet"
+    w.now += timedelta(seconds=6)
+    await fire(w)
+    [started] = [e for e in w.told if e.clock == "verification"]
+    assert (started.occurred_at, started.started_at) == (submitted_at, submitted_at)
+    assert started.due_at == datetime(2026, 11, 26, 23, 59, 59, tzinfo=WIB)
+    clock = w.open("verification")
+    assert clock.announce_at is None and clock.next_fire_at is not None   # its warnings, breach
+    w.now += timedelta(hours=1)
+    await w.dispose()
+    assert told(w, "verification") == [("Started", "verification"), ("Stopped", "verification")]
+
+
+async def test_anything_else_told_about_a_quiet_clock_tells_its_start_first():
+    w = World(quiet=timedelta(seconds=15))
+    await w.submit()
+    w.now += timedelta(seconds=5)
+    await w.feed(w.keeper.on_postponed, w.fact(
+        ev.ComplaintPostponedV1, "postpone", "postponed", actor_role="operator", note="alamat?"))
+    assert told(w, "verification") == [("Started", "verification"), ("Paused", "verification")]
+
+
+async def test_a_submission_read_after_its_quiet_time_is_told_at_once():
+    """A channel message delivered late, or sla catching up after an outage."""
+    w = World(quiet=timedelta(seconds=15))
+    w.now += timedelta(minutes=5)
+    await w.feed(w.keeper.on_submitted, ev.ComplaintSubmittedV1(
+        complaint_id=w.cid, occurred_at=w.now - timedelta(minutes=5), tracking_number="42",
+        jurisdiction="kota-x", channel="web", title="t", description="d"))
+    assert told(w, "verification") == [("Started", "verification")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI
 
@@ -47,7 +47,8 @@ def bootstrap(settings: SlaSettings, now: Callable[[], datetime] = _utc_now) -> 
             return await app_state["policies"].terms(jurisdiction, kind, **facts)
 
     late = _Late()
-    subscribe(runtime.consumer, ClockKeeper(now, late, late))
+    subscribe(runtime.consumer, ClockKeeper(
+        now, late, late, verification_quiet=timedelta(seconds=settings.verification_quiet_seconds)))
 
     async def with_database(rt: Runtime) -> None:
         calendars = CalendarRegistry.for_settings(rt.pool, settings)

@@ -23,6 +23,10 @@ class SlaSettings(ServiceSettings, StaffAuthSettings):
     config_refresh_seconds: float = Field(
         default=5.0, gt=0, description="How often a replica looks for calendar and policy "
                                        "changes made through another replica")
+    verification_quiet_seconds: float = Field(
+        default=15.0, ge=0, le=3600,
+        description="How long after a submission the verification clock's start waits to be "
+                    "told: a complaint routed by then never hears of it (0: told at once)")
     fire_batch_size: int = Field(default=500, ge=1, le=10000)
     fire_poll_interval: float = Field(
         default=0.25, gt=0, le=5,

@@ -1,7 +1,8 @@
 """sla's handlers: each lifecycle fact starts, pauses, resumes or stops the complaint's clocks.
 
 The rules (the README's "Deadlines" section says the same for people):
-- submitted: the verification clock starts (the citizen's wait for a disposition).
+- submitted: the verification clock starts (the citizen's wait for a disposition), quietly for
+  `verification_quiet` (domain.clock): a complaint routed within it never hears of it.
 - disposed: verification stops (met or late); the OPD that now holds the complaint gets a
   first-response clock of its own (a reassignment withdraws the previous OPD's); the first
   disposition starts the resolution clock, which later dispositions hand over, never restart.
@@ -25,7 +26,7 @@ Every start is named by the fact's instant, so a replayed fact starts nothing tw
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts import events as ev
 from sla.adapters.clocks import SlaUnitOfWork
@@ -40,10 +41,12 @@ _FOLLOW_UP = "the OPD followed up"
 class ClockKeeper:
     """The handlers, holding what they share: the time source, calendars and policies."""
 
-    def __init__(self, now: Now, calendars: Calendars, policies: Policies) -> None:
+    def __init__(self, now: Now, calendars: Calendars, policies: Policies, *,
+                 verification_quiet: timedelta = timedelta(0)) -> None:
         self.now = now
         self.calendars = calendars
         self.policies = policies
+        self.verification_quiet = verification_quiet
 
     # ---- one handler per fact
 
@@ -52,7 +55,10 @@ class ClockKeeper:
                                   event.occurred_at)
         clocks = await uow.clocks.for_complaint(event.complaint_id)
         if not _of(clocks, "verification", any_state=True):
-            clocks.append(await self._start(event, "verification", None, event.category, None))
+            clocks.append(await self._start(
+                event, "verification", None, event.category, None,
+                quiet_until=event.occurred_at + self.verification_quiet
+                if self.verification_quiet else None))
         await _settle(uow, clocks)
 
     async def on_disposed(self, event: ev.ComplaintDisposedV1, uow: SlaUnitOfWork) -> None:
@@ -169,7 +175,8 @@ class ClockKeeper:
     # ---- shared steps
 
     async def _start(self, event: ev.Event, kind: str, opd_id: str | None,
-                     category: str | None, report_type: str | None) -> Clock:
+                     category: str | None, report_type: str | None,
+                     quiet_until: datetime | None = None) -> Clock:
         jurisdiction = event.jurisdiction   # type: ignore[attr-defined]
         terms = await self.policies.terms(jurisdiction, kind, category=category,
                                           report_type=report_type, opd=opd_id)
@@ -177,7 +184,7 @@ class ClockKeeper:
             complaint_id=event.complaint_id, tracking_number=event.tracking_number,  # type: ignore[attr-defined]
             jurisdiction=jurisdiction, kind=kind, opd_id=opd_id, category=category,
             report_type=report_type, terms=terms, started_at=event.occurred_at, now=self.now(),
-            calendar=await self.calendars.calendar(jurisdiction))
+            calendar=await self.calendars.calendar(jurisdiction), quiet_until=quiet_until)
 
     async def _answered(self, event: ev.ComplaintTransitionV1, uow: SlaUnitOfWork,
                         reason: str) -> None:

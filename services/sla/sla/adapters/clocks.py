@@ -32,6 +32,7 @@ _COLUMNS = (
     "due_at", "budget_seconds", "segment_started_at", "used_seconds", "remaining_seconds",
     "state", "paused_at", "outcome", "stopped_at", "working_seconds_used", "warnings_sent",
     "at_risk_since", "breached_at", "escalation_step", "escalation_level", "next_fire_at",
+    "announce_at",
 )
 _SELECT = ", ".join(f"c.{c}" for c in _COLUMNS) + ", p.plan"
 _TYPES = {
@@ -43,7 +44,7 @@ _TYPES = {
     "state": "text", "paused_at": "timestamptz", "outcome": "text", "stopped_at": "timestamptz",
     "working_seconds_used": "float8", "warnings_sent": "text",   # a text[] literal per row
     "at_risk_since": "timestamptz", "breached_at": "timestamptz", "escalation_step": "int",
-    "escalation_level": "text", "next_fire_at": "timestamptz",
+    "escalation_level": "text", "next_fire_at": "timestamptz", "announce_at": "timestamptz",
 }
 # One statement for a whole batch: each column travels as one array (a 500-clock firing batch
 # was a tenth of a second as executemany of row tuples).

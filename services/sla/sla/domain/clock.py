@@ -9,6 +9,13 @@ the resume, in working time, snapped to the end of the day when it ends with one
 where the working time left reaches their threshold, and are delivered in the alert window of a
 working day (never at night): one that could only arrive after the deadline is dropped, the
 breach says it. `next_fire_at` is the earliest moment the loop owes this clock something.
+
+A clock may start quietly (`announce_at`): its start is told only if it still runs then, or as
+soon as anything else about it must be told. The verification clock starts so, a few seconds
+past the submission: most complaints are routed at once, and a verification deadline that is
+set and met within a second tells nobody anything (two records fewer per complaint, each read
+by intake and routing). One stopped while quiet is told nothing at all; sla still keeps it,
+met, for the figures.
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ class Clock:
     escalation_step: int = 0
     escalation_level: str | None = None
     next_fire_at: datetime | None = None
+    announce_at: datetime | None = None     # started quietly: its start not told before this
     plan_id: int | None = None
     events: list[Event] = field(default_factory=list, repr=False)
     changed: bool = field(default=False, repr=False)
@@ -80,8 +88,9 @@ class Clock:
     def start(cls, *, complaint_id: UUID, tracking_number: str, jurisdiction: str, kind: str,
               opd_id: str | None, category: str | None, report_type: str | None,
               terms: Selected, started_at: datetime, now: datetime,
-              calendar: "WorkingCalendar") -> "Clock":
-        """A clock from `started_at` (the fact's instant, not when sla read it)."""
+              calendar: "WorkingCalendar", quiet_until: datetime | None = None) -> "Clock":
+        """A clock from `started_at` (the fact's instant, not when sla read it); with
+        `quiet_until` still ahead of `now`, its start is told only then (see the module)."""
         due = calendar.deadline(started_at, terms.working_days)
         clock = cls(
             clock_id=clock_id_for(complaint_id, kind, started_at), complaint_id=complaint_id,
@@ -91,9 +100,10 @@ class Clock:
             started_at=started_at, due_at=due,
             budget_seconds=calendar.working_seconds(started_at, due),
             segment_started_at=started_at, changed=True)
-        clock._record(SlaClockStartedV1, now, started_at=started_at, due_at=due,
-                      working_days=terms.working_days, timezone=calendar.timezone,
-                      policy_version=terms.version)
+        if quiet_until is not None and quiet_until > now:
+            clock.announce_at = quiet_until
+        else:
+            clock._announce(now)
         clock.schedule(calendar)
         return clock
 
@@ -191,8 +201,11 @@ class Clock:
     # ---- fired by the loop
 
     def fire(self, now: datetime, calendar: "WorkingCalendar") -> None:
-        """Everything owed up to `now`: warnings, the breach, escalation steps, or the quiet end
-        of a clock that does not breach. Idempotent: what was done is remembered."""
+        """Everything owed up to `now`: a quiet start, warnings, the breach, escalation steps, or
+        the quiet end of a clock that does not breach. Idempotent: what was done is remembered."""
+        if self.announce_at is not None and self.announce_at <= now and self.open:
+            self._announce(self.started_at)
+            self.changed = True
         if self.state != "running":
             self.next_fire_at = None
             return
@@ -237,6 +250,8 @@ class Clock:
             self.next_fire_at = None
             return
         times = [t for _, t in self._pending_warnings(calendar) if t is not None]
+        if self.announce_at is not None:
+            times.append(self.announce_at)
         if self.breached_at is None:
             times.append(self.due_at)
         elif self.escalation_step < len(self.plan.escalation):
@@ -274,7 +289,20 @@ class Clock:
 
     # ---- events
 
+    def _announce(self, now: datetime) -> None:
+        """Tell the start. A quiet start is told as of the instant it started: when the
+        deadline was set, not when sla got round to saying so."""
+        self.announce_at = None
+        self._record(SlaClockStartedV1, now, started_at=self.started_at, due_at=self.due_at,
+                     working_days=self.working_days, timezone=self.timezone,
+                     policy_version=self.policy_version)
+
     def _record(self, model: type[Event], now: datetime, **fields) -> None:
+        if self.announce_at is not None:
+            if model is SlaClockStoppedV1:      # ended before anyone heard it start
+                self.announce_at = None
+                return
+            self._announce(self.started_at)
         fields.setdefault("due_at", self.due_at)
         self.events.append(model(
             complaint_id=self.complaint_id, occurred_at=now, tracking_number=self.tracking_number,
