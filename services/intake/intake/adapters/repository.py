@@ -69,8 +69,6 @@ def _set(column: str) -> str:
             if column == "rejected_by" else f"{column} = u.{column}")
 
 
-
-
 # A complaint's timeline in the same round trip as its row, oldest first.
 _HISTORY_JSON = (
     "(SELECT coalesce(json_agg(json_build_array(h.at, h.status, h.action, h.actor, h.note,"

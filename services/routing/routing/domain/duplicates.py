@@ -186,7 +186,7 @@ def vicinity(new: Fingerprint, rules: DuplicateRules) -> Vicinity:
     if new.located:
         dlat = rules.radius_m * _DEG_PER_M * _BOX_SLACK
         lat_range = (new.lat - dlat, new.lat + dlat)
-        edge = max(abs(new.lat) + dlat, 0.0)
+        edge = abs(new.lat) + dlat          # the box's latitude farthest from the equator
         if edge < 89.0:
             dlon = dlat / math.cos(math.radians(edge))
             if -180.0 <= new.lon - dlon and new.lon + dlon <= 180.0:

@@ -142,7 +142,7 @@ class PgClockStore:
         if complaint_id not in self._held:
             rows = await self._conn.fetch(
                 f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
-                "WHERE c.complaint_id = $1 FOR UPDATE OF c", complaint_id)
+                "WHERE c.complaint_id = $1 ORDER BY c.clock_id FOR UPDATE OF c", complaint_id)
             self._held[complaint_id] = {c.clock_id: c for c in map(self._clock, rows)}
         return sorted((_copy(c) for c in self._held[complaint_id].values()),
                       key=lambda c: (c.started_at, c.kind))
