@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backbone.pii import PiiCipher
-from contracts.lifecycle import Action
+from contracts.lifecycle import Action, Role
 from intake import handlers
 from intake.adapters.open311 import ApiKey, Open311Request
 from intake.adapters.uow import IntakeInMemoryUnitOfWork, IntakePgUnitOfWork
 from intake.domain.actions import TakeAction
+from intake.domain.actors import Actor
 from intake.domain.commands import SubmitComplaint
 from intake.domain.tokens import AccessTokens
 from tests.integration.helpers import twin_or_postgres
@@ -87,3 +88,28 @@ async def test_a_request_keeps_its_extras_and_token_and_history_reads_as_updates
         assert set(latest) == {public.id} and latest[public.id].action == "assign"
         assert await uow.open311.history(actions=("assign",), start=T0 + timedelta(minutes=2),
                                          end=None, jurisdiction=None, limit=100) == []
+
+
+async def test_a_citizens_update_answers_the_id_of_the_entry_it_wrote(make_uow):
+    """The update_id a front end gets back is the citizen's own new entry, newer than every
+    earlier one, not the entry before it (the change is written before the id is read)."""
+    key = _key()
+    async with make_uow() as uow:
+        await uow.open311.add_key(key)
+        public, _ = await _submit(uow, key)
+        await handlers._apply_system(uow, public.id, TakeAction(Action.ASSIGN, opd_id="dinas-pupr"),
+                                     "routing", T0 + timedelta(minutes=1))
+    pupr = handlers.Caller(Actor(Role.OPD, subject="s-1", opd_id="dinas-pupr"))
+    async with make_uow() as uow:
+        await handlers.take_action(public.tracking_number, TakeAction(Action.RESPOND, note="Ditinjau."),
+                                   pupr, uow, lambda: T0 + timedelta(minutes=2))
+    async with make_uow() as uow:
+        before = await uow.open311.last_update_id(public.id)
+    async with make_uow() as uow:
+        _, update_id = await handlers.post_open311_update(
+            public.tracking_number, key.id,
+            TakeAction(Action.CITIZEN_REPLY, note="Lubangnya makin besar."), uow,
+            lambda: T0 + timedelta(minutes=3))
+    async with make_uow() as uow:
+        assert update_id > before
+        assert update_id == await uow.open311.last_update_id(public.id)

@@ -457,5 +457,6 @@ async def post_open311_update(tracking_number: str, api_key_id: uuid.UUID, cmd: 
         raise NotFound()
     complaint.take(cmd, Actor.citizen(), clock())
     await _save(uow, complaint)
+    await uow.complaints.flush()    # the new entry is written, so its id is the one read
     return complaint, await uow.open311.last_update_id(complaint.id) or 0
 

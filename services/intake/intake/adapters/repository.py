@@ -34,6 +34,8 @@ class ComplaintRepository(Protocol):
                                      lock: bool = False) -> Complaint | None: ...
     async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]: ...
     async def save(self, complaint: Complaint) -> None: ...
+    async def flush(self) -> None:
+        """Write what `save` recorded now (else at commit): for a read outside the repository."""
     async def lock_idempotency_key(self, key_hash: str) -> None: ...
     async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None: ...
     async def remember_idempotent(self, key_hash: str, request_hash: str,
@@ -324,6 +326,10 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
 
     async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
         """Nothing to lock in memory; `get` answers alike."""
+        return None
+
+    async def flush(self) -> None:
+        """`save` writes at once in memory."""
         return None
 
     async def get_by_tracking_number(self, tracking_number: str, *,
