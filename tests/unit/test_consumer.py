@@ -176,14 +176,15 @@ async def test_a_long_batch_reports_progress_after_each_record():
 
 async def test_the_batch_hook_sees_the_new_events_once_before_any_handler():
     """`before_batch` runs once per batch, in its unit of work, before the first handler, with
-    only the events not applied before (a redelivered one is not read for again)."""
+    the complaints of only the events not applied before (a redelivered one is not read for
+    again)."""
     calls: list[tuple] = []
 
     async def handler(event, uow):
         calls.append(("handler", event.complaint_id))
 
-    async def hook(events, uow):
-        calls.append(("hook", [e.complaint_id for e in events], uow))
+    async def hook(complaint_ids, uow):
+        calls.append(("hook", complaint_ids, uow))
 
     f = Fixture(handler)
     f.consumer.before_batch(hook)

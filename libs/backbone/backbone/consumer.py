@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Awaitable, Callable, Protocol
+from uuid import UUID
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Status, StatusCode
@@ -86,7 +87,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 Handler = Callable[[Any, Any], Awaitable[None]]
-BatchHook = Callable[[list[Event], Any], Awaitable[None]]
+BatchHook = Callable[[list[UUID], Any], Awaitable[None]]
 
 
 class EventConsumer:
@@ -117,9 +118,10 @@ class EventConsumer:
         self._also.setdefault(model.event_type, []).append(handler)
 
     def before_batch(self, hook: BatchHook) -> None:
-        """`hook(events, uow)` runs once per batch, in its unit of work, after the inbox and
-        before the first handler, with the batch's new events: a service reads in one round trip
-        what its handlers would each read alone (intake locks every complaint of the batch)."""
+        """`hook(complaint_ids, uow)` runs once per batch, in its unit of work, after the inbox
+        and before the first handler, with the complaints the batch's new events are about
+        (distinct, in order): a service reads in one round trip what its handlers would each
+        read alone (intake locks every complaint of the batch, sla their clocks)."""
         self._before_batch = hook
 
     def accept_only(self, topic: str, *models: type[Event]) -> None:
@@ -189,8 +191,10 @@ class EventConsumer:
         outcomes: list[Outcome] = []
         async with self._uow_factory() as uow:
             fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items])
-            if self._before_batch is not None and fresh:
-                await self._before_batch([env.event for _, _, env in items if env.id in fresh], uow)
+            about = sorted({env.event.complaint_id for _, _, env in items
+                            if env.id in fresh and env.event.complaint_id is not None})
+            if self._before_batch is not None and about:
+                await self._before_batch(about, uow)
             for _, record, envelope in items:
                 if envelope.id not in fresh:
                     outcomes.append(Outcome.DUPLICATE)

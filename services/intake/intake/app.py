@@ -37,7 +37,8 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         # Complaints are accepted while Kafka is away: the outbox holds them until it is back.
         ready_without_kafka=True,
     )
-    runtime.consumer.before_batch(handlers.lock_complaints_of)
+    # A batch's complaints are locked and read at once: each handler's `get` then reads nothing.
+    runtime.consumer.before_batch(lambda ids, uow: uow.complaints.lock_many(ids))
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
     runtime.consumer.on(events.ComplaintSentToTriageV1, handlers.on_complaint_sent_to_triage)
     runtime.consumer.on(events.ComplaintFoundNotOursV1, handlers.on_complaint_found_not_ours)

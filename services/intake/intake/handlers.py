@@ -18,7 +18,7 @@ from datetime import datetime
 from backbone.errors import PermanentError
 from backbone.pii import PiiCipher
 from contracts.events import (
-    Event, ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1,
+    ComplaintAssignedV1, ComplaintFoundNotOursV1, ComplaintSentToTriageV1, NotificationSentV1,
     NotificationFailedV1,
     SlaAutoCloseDueV1, SlaClockPausedV1, SlaClockResumedV1, SlaClockStartedV1,
 )
@@ -95,12 +95,6 @@ async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: Su
     for event in complaint.events:
         await uow.outbox.record(event)
     return Receipt(complaint=complaint, access_token=token)
-
-
-async def lock_complaints_of(events: list[Event], uow: IntakeUnitOfWork) -> None:
-    """Before a consumer batch's handlers: every complaint it is about, locked and read in one
-    round trip, so each handler's `get` reads nothing (and `flush` writes them in one more)."""
-    await uow.complaints.lock_many([e.complaint_id for e in events if e.complaint_id is not None])
 
 
 async def _load(uow: IntakeUnitOfWork, complaint_id: uuid.UUID) -> Complaint:

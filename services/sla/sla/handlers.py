@@ -244,15 +244,10 @@ async def _settle(uow: SlaUnitOfWork, clocks: list[Clock]) -> None:
     await uow.clocks.save(clocks)
 
 
-async def lock_clocks_of(events: list[ev.Event], uow: SlaUnitOfWork) -> None:
-    """Before a consumer batch's handlers: the clocks and facts of every complaint it is about,
-    locked and read at once (each handler's reads then cost nothing)."""
-    await uow.clocks.lock_many([e.complaint_id for e in events if e.complaint_id is not None])
-
-
 def subscribe(consumer, keeper: ClockKeeper) -> None:
     """Every lifecycle fact sla acts on, one handler each."""
-    consumer.before_batch(lock_clocks_of)
+    # A batch's clocks and facts are locked and read at once: each handler's reads cost nothing.
+    consumer.before_batch(lambda ids, uow: uow.clocks.lock_many(ids))
     for model, handler in (
         (ev.ComplaintSubmittedV1, keeper.on_submitted),
         (ev.ComplaintDisposedV1, keeper.on_disposed),
