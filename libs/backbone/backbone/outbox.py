@@ -74,16 +74,26 @@ class PgOutbox:
         if not self._rows:
             return 0
         rows, self._rows = self._rows, []
-        await self._conn.execute(
-            "INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[],"
-            " $6::text[])",
-            [r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows],
+        await self._conn.execute(insert_rows(1), *row_arrays(rows))
+        return len(rows)
+
+
+def insert_rows(first: int) -> str:
+    """The INSERT of outbox rows given as six arrays (`row_arrays`), from parameter `$first`
+    on: a statement of its own, or a part of a larger one (notify settles a delivery and
+    records what it tells of it in one statement)."""
+    p = [f"${n}" for n in range(first, first + 6)]
+    return ("INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
+            f" SELECT * FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::bytea[],"
+            f" {p[3]}::bytea[], {p[4]}::jsonb[], {p[5]}::text[])")
+
+
+def row_arrays(rows: list[OutboxRecord]) -> tuple[list, ...]:
+    """The parameters of `insert_rows`: one array per column."""
+    return ([r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows],
             [r.value for r in rows],
             [json.dumps([[name, value.decode()] for name, value in r.headers]) for r in rows],
-            [r.traceparent for r in rows],
-        )
-        return len(rows)
+            [r.traceparent for r in rows])
 
 
 class InMemoryOutbox:

@@ -16,6 +16,7 @@ from notify import deliveries_api, directory_api, handlers, preferences_api
 from notify.adapters.channels import Transport
 from notify.adapters.channels.registry import transports as configured_transports
 from notify.adapters.directory import DirectorySnapshot
+from notify.adapters.settlements import PgSettlements
 from notify.adapters.uow import NotifyPgUnitOfWork
 from notify.compose import Composer
 from notify.config import NotifySettings
@@ -27,6 +28,7 @@ from notify.domain.retry import WEBHOOK_SCHEDULE, RetryPolicy
 from notify.domain.templates import Templates
 
 DIGEST_EVERY = timedelta(seconds=60)
+SOURCE = "/notify"      # the CloudEvents source of what notify tells
 
 
 def _utc_now() -> datetime:
@@ -57,12 +59,16 @@ def bootstrap(settings: NotifySettings, now: Callable[[], datetime] = _utc_now,
         for loop in dispatcher:
             loop.wake()
 
+    def wake_relay() -> None:
+        if runtime.relay is not None:
+            runtime.relay.wake()
+
     # Intake's facts, and sla's alerts (auto-close coming, deadlines for OPDs and operators).
     runtime = Runtime(
         settings, migrations="notify",
         consumes=[topics.INTAKE_CONTACTS, topics.INTAKE_EVENTS, topics.SLA_ALERTS],
         produces=[topics.NOTIFY_EVENTS, topics.NOTIFY_DEAD_LETTERS, topics.CHANNELS_OUTBOUND],
-        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, "/notify", s.topic_prefix,
+        uow_factory=lambda pool, s: NotifyPgUnitOfWork(pool, SOURCE, s.topic_prefix,
                                                        s.schema_name, wake_dispatcher, directory),
     )
     handlers.Owing(timedelta(seconds=settings.rating_request_delay_seconds),
@@ -78,7 +84,9 @@ def bootstrap(settings: NotifySettings, now: Callable[[], datetime] = _utc_now,
         runtime.unit_of_work, carriers, composer, retry_policies(settings), now,
         quiet_hours=quiet, batch_size=settings.dispatch_batch_size,
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
-        concurrency=settings.dispatch_concurrency)
+        concurrency=settings.dispatch_concurrency,
+        settlements=PgSettlements(lambda: runtime.pool, SOURCE, settings.topic_prefix,
+                                  wake_relay))
     digest_at = time.fromisoformat(settings.digest_time)
     next_digest = [now()]
 

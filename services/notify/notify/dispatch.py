@@ -1,5 +1,6 @@
 """Sending what is owed: claim due deliveries with a lease in one short transaction, compose
-and send each outside any transaction, settle each in a transaction of its own.
+and send each outside any transaction, settle each alone and atomically (one statement on
+PostgreSQL, `notify.adapters.settlements`).
 
 A delivery is tried on the first channel of its chain. A transient failure is retried there
 later (backoff with jitter, per channel); a permanent one, a missing address or a channel whose
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from backbone import metrics
 from backbone.errors import is_transient
 from contracts.events import DeliveryDeadLetteredV1, NotificationFailedV1, NotificationSentV1
 from notify.adapters.channels import Receipt, Transport
+from notify.adapters.settlements import Settlements, UnitOfWorkSettlements
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.compose import Composer, can_wait
 from notify.domain import outcomes
@@ -46,8 +48,11 @@ class Dispatch:
                  composer: Composer, policies: dict[str, RetryPolicy], clock: Clock, *,
                  quiet_hours: QuietHours | None, batch_size: int = 100,
                  lease: timedelta = timedelta(seconds=60), concurrency: int = 16,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, settlements: Settlements | None = None) -> None:
+        """`settlements`: how an outcome is written (each in a unit of work of its own from
+        `uow_factory` unless given; on PostgreSQL, one statement each)."""
         self._uow, self._transports, self._composer = uow_factory, transports, composer
+        self._settlements = settlements or UnitOfWorkSettlements(uow_factory)
         self._policies, self._clock, self._quiet = policies, clock, quiet_hours
         self._batch, self._lease = batch_size, lease
         self._gate = asyncio.Semaphore(concurrency)
@@ -127,20 +132,14 @@ class Dispatch:
         now = self._clock()
         d, attempt = outcomes.succeeded(item.delivery, now, receipt.transport, receipt.provider_ref)
         language = self._composer.language(item)
-
-        async def record(uow: NotifyUnitOfWork) -> None:
-            if not await uow.deliveries.settle(d, attempt):
-                return
-            if receipt.handoff is not None:
-                await uow.outbox.record(receipt.handoff)
-            await uow.outbox.record(NotificationSentV1(
-                complaint_id=d.recipient_id if d.audience == "citizen" else d.complaint_id,
-                occurred_at=now, tracking_number=_tracking(item), channel=d.channel,
-                template=d.template, language="en" if language == "en" else "id",
-                about_event_id=d.about_event_id, audience=d.audience, delivery_id=d.id,
-                attempts=d.attempts, fell_back_from=d.tried[:-1], transport=receipt.transport))
-
-        await _with_retries(self._uow, record)
+        told = NotificationSentV1(
+            complaint_id=d.recipient_id if d.audience == "citizen" else d.complaint_id,
+            occurred_at=now, tracking_number=_tracking(item), channel=d.channel,
+            template=d.template, language="en" if language == "en" else "id",
+            about_event_id=d.about_event_id, audience=d.audience, delivery_id=d.id,
+            attempts=d.attempts, fell_back_from=d.tried[:-1], transport=receipt.transport)
+        tell = [told] if receipt.handoff is None else [receipt.handoff, told]
+        await _with_retries(lambda: self._settlements.settle(d, attempt, tell))
         _count(d.channel, "sent")
         metrics.DELIVERY_LAG.labels("notify", d.channel).observe(
             max((now - d.fact_at).total_seconds(), 0.0))
@@ -167,29 +166,21 @@ class Dispatch:
         """Failed or skipped for good: settled, published and dead-lettered together."""
         now = attempt.at
         tried = [c for c in after.tried if c != "none"]
-
-        async def record(uow: NotifyUnitOfWork) -> None:
-            if not await uow.deliveries.settle(after, attempt):
-                return
-            fields = dict(
-                complaint_id=after.recipient_id if after.audience == "citizen" else after.complaint_id,
-                occurred_at=now, tracking_number=_tracking(item), template=after.template,
-                audience=after.audience, delivery_id=after.id,
-                about_event_id=after.about_event_id, channels_tried=tried,
-                attempts=after.attempts, error_class=error_class,
-                reason=(after.last_error or "")[:500])
-            await uow.outbox.record(NotificationFailedV1(**fields))
-            await uow.outbox.record(DeliveryDeadLetteredV1(**fields))
-
-        await _with_retries(self._uow, record)
+        fields = dict(
+            complaint_id=after.recipient_id if after.audience == "citizen" else after.complaint_id,
+            occurred_at=now, tracking_number=_tracking(item), template=after.template,
+            audience=after.audience, delivery_id=after.id,
+            about_event_id=after.about_event_id, channels_tried=tried,
+            attempts=after.attempts, error_class=error_class,
+            reason=(after.last_error or "")[:500])
+        tell = [NotificationFailedV1(**fields), DeliveryDeadLetteredV1(**fields)]
+        await _with_retries(lambda: self._settlements.settle(after, attempt, tell))
         _count(attempt.channel, attempt.outcome)
         log.warning("delivery given up", extra={"delivery_id": str(after.id), "audience": after.audience,
                                                 "error_class": error_class, "channels": tried})
 
     async def _settle(self, after: Delivery, attempt: Attempt) -> None:
-        async def record(uow: NotifyUnitOfWork) -> None:
-            await uow.deliveries.settle(after, attempt)
-        await _with_retries(self._uow, record)
+        await _with_retries(lambda: self._settlements.settle(after, attempt))
 
 
 def _tracking(item: DueDelivery) -> str:
@@ -199,15 +190,14 @@ def _tracking(item: DueDelivery) -> str:
     return d.tracking_number or ""
 
 
-async def _with_retries(uow_factory: UowFactory, change, patience: float = 20.0) -> None:
-    """Record the outcome in a transaction of its own, retrying a database that is away for a
-    while; if it stays away the lease runs out and this one delivery is tried again."""
+async def _with_retries(settle: Callable[[], Awaitable[bool]], patience: float = 20.0) -> None:
+    """Record the outcome (atomically, alone), retrying a database that is away for a while;
+    if it stays away the lease runs out and this one delivery is tried again."""
     async for attempt in AsyncRetrying(stop=stop_after_delay(patience), reraise=True,
                                        wait=wait_exponential(multiplier=0.1, max=2),
                                        retry=retry_if_exception(is_transient)):
         with attempt:
-            async with uow_factory() as uow:
-                await change(uow)
+            await settle()
 
 
 def _count(channel: str, outcome: str) -> None:
