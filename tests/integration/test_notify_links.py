@@ -224,7 +224,40 @@ async def test_the_upgrades_keep_what_was_owed_and_its_uniqueness(pool, prefix):
                                                      "1", has_email=True), None)
         [own] = await uow.deliveries.facts_about(cid, datetime(2000, 1, 1, tzinfo=timezone.utc))
         assert own.id == fact
-        assert not await uow.deliveries.add(own.delivery_to(cid)), "still owed once"
+        await uow.deliveries.add(own.delivery_to(cid))     # owed again: still owed once
         [due] = await uow.deliveries.claim_due(datetime.now(timezone.utc), 10, LEASE)
     assert due.delivery.recipient_id == cid and due.contact.tracking_number == "1"
     assert due.delivery.channel == "pending" and due.delivery.channels == ()
+
+
+async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
+    """What a consumer batch reads before its handlers, and what they write (held back until
+    the commit on PostgreSQL), is what later reads in the batch and later batches see: a
+    receipt cancelled in the batch that owed it is written cancelled, and a merge made in the
+    batch gives its target followers."""
+    from notify.domain.facts import Fact
+    cid, duplicate = uuid.uuid4(), uuid.uuid4()
+    profile = Profile(cid, "1000011", "kota-bandung", "web", False, None, "Jalan rusak")
+    received = Fact(uuid.uuid4(), cid, T0, "complaint_received", {})
+    async with make_uow() as uow:
+        await handlers.read_ahead([cid, duplicate], uow)
+        assert await uow.contacts.profile(cid) is None
+        assert await uow.merges.followers(cid, T0) == []
+        await uow.contacts.save_profile(profile, T0)
+        await uow.contacts.assigned(cid, "dlh", "Dinas Lingkungan Hidup")
+        assert await uow.contacts.profile(cid) == profile
+        assert await uow.contacts.opd_name(cid, "dlh") == "Dinas Lingkungan Hidup"
+        assert await uow.contacts.opd_name(cid, "pupr") is None
+        assert await uow.deliveries.add(received.delivery_to(cid))
+        assert not await uow.deliveries.add(received.delivery_to(cid)), "owed once"
+        assert await uow.deliveries.cancel(cid, "complaint_received", "said with the assignment",
+                                           audience="citizen") == 1
+        assert await uow.merges.link(duplicate, cid, T0)
+        assert await uow.merges.followers(cid, T0) == [duplicate]
+    async with make_uow() as uow:
+        await handlers.read_ahead([cid], uow)
+        assert await uow.contacts.profile(cid) == profile
+        assert await uow.contacts.opd_name(cid, "dlh") == "Dinas Lingkungan Hidup"
+        assert await uow.merges.followers(cid, T0) == [duplicate]
+        [(d, _)] = await uow.deliveries.of_complaint(cid)
+    assert (d.status, d.last_error) == ("cancelled", "said with the assignment")

@@ -35,9 +35,13 @@ class Consumer:
 
     def __init__(self) -> None:
         self.handlers = {}
+        self.before = None
 
     def on(self, event_type, handler) -> None:
         self.handlers[event_type] = handler
+
+    def before_batch(self, hook) -> None:
+        self.before = hook
 
 
 _CONSUMER = Consumer()

@@ -119,3 +119,9 @@ async def apply_migrations(pool: asyncpg.Pool, schema: str, *packages: str) -> l
                     )
                     applied.append(version)
     return applied
+
+
+def columns(rows: list[tuple], width: int) -> list[list]:
+    """Rows as one list per column: the parameters of an `unnest($1::t[], ...)` that writes
+    a batch of rows in one statement."""
+    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]

@@ -84,6 +84,7 @@ class Owing:
                 (SlaBreachedV1, on_sla_breached),
                 (SlaEscalatedV1, on_sla_escalated)):
             consumer.on(event_type, handler)
+        consumer.before_batch(read_ahead)
 
     async def on_complaint_submitted(self, event: ComplaintSubmittedV1,
                                      uow: NotifyUnitOfWork) -> None:
@@ -126,6 +127,13 @@ class Owing:
         await owe_citizen(uow, _fact(event, "rating_requested", second=True,
                                      not_before=event.occurred_at + self.rating_delay),
                           webhooks=False)
+
+
+async def read_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> None:
+    """Before a consumer batch: what its handlers will ask of its complaints (profiles, OPDs,
+    whether anything was merged into them), in two queries for the whole batch."""
+    await uow.contacts.read_many(complaint_ids)
+    await uow.merges.read_many(complaint_ids)
 
 
 # ---- what notify remembers

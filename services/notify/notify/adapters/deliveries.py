@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
 
+from backbone.db import columns
 from notify.adapters.contacts import PROFILE_COLUMNS
 from notify.adapters.directory import STAFF_COLUMNS, WEBHOOK_COLUMNS
 from notify.domain.delivery import (
@@ -32,7 +33,9 @@ from notify.domain.outcomes import Attempt
 
 class DeliveryStore(Protocol):
     async def add(self, delivery: Delivery) -> bool:
-        """Owe `delivery`; False if the same fact is owed to this recipient already."""
+        """Owe `delivery`: a fact is owed to a recipient once, whatever is added again. False
+        when the duplicate is seen at once (on PostgreSQL, within the unit of work; one owed
+        before is kept as it was when the new one is written)."""
     async def facts_about(self, complaint_id: uuid.UUID, since: datetime) -> list[Fact]:
         """What the complaint's own citizen was owed a message about, from `since` on."""
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]: ...
@@ -59,6 +62,31 @@ _COLUMNS = ("id, complaint_id, recipient_id, about_event_id, fact_at, channel, t
             " tracking_number, channels, channel_index, channel_attempts")
 
 
+# A delivery's new state and its attempt, if any (an attempt's channel is never NULL), written
+# only if it is still pending: the common part of `PgDeliveryStore.settle` and of
+# `notify.adapters.settlements`, which adds what is told of it. Parameters $1 to $16.
+SETTLE = (
+    "WITH settled AS (UPDATE deliveries SET status=$2, attempts=$3,"
+    " next_attempt_at=COALESCE($4, next_attempt_at), last_error=$5, channel=$6,"
+    " channels=$7, channel_index=$8, channel_attempts=$9, claimed_at=NULL,"
+    " sent_at=CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END"
+    " WHERE id=$1 AND status='pending' RETURNING id),"
+    " logged AS (INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport,"
+    " outcome, error_class, detail, provider_ref)"
+    " SELECT s.id, COALESCE((SELECT MAX(n) FROM delivery_attempts WHERE delivery_id = $1),"
+    " 0) + 1, $10, $11, $12, $13, $14, $15, $16 FROM settled s WHERE $11::text IS NOT NULL)")
+SETTLED = " SELECT EXISTS (SELECT 1 FROM settled)"
+
+
+def settle_args(d: Delivery, attempt: Attempt | None) -> tuple:
+    logged = ((None,) * 6 if attempt is None else
+              (attempt.channel, attempt.transport, attempt.outcome, attempt.error_class,
+               attempt.detail, attempt.provider_ref))
+    return (d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.channel,
+            list(d.channels), d.channel_index, d.channel_attempts,
+            attempt.at if attempt else None, *logged)
+
+
 def _delivery(r: asyncpg.Record) -> Delivery:
     return Delivery(
         id=r["id"], complaint_id=r["complaint_id"], recipient_id=r["recipient_id"],
@@ -78,26 +106,57 @@ def _attempt(r: asyncpg.Record) -> Attempt:
 
 class PgDeliveryStore:
     """`became_due` is called when a change may have made a delivery due (a new delivery, or
-    the contact it waited for): the unit of work wakes the dispatcher after the commit."""
+    the contact it waited for): the unit of work wakes the dispatcher after the commit.
 
-    def __init__(self, conn: asyncpg.Connection, became_due: Callable[[], None]) -> None:
+    New deliveries are held and written in one statement before the commit (`flush`), or
+    before any query that could see them: a consumer batch owes its messages in one round
+    trip. A cancellation sees what is held as well as what is written. `write_others` writes
+    what the unit of work's other stores hold (contacts a claim must see) before any query."""
+
+    def __init__(self, conn: asyncpg.Connection, became_due: Callable[[], None],
+                 write_others: Callable[[], Awaitable[None]] | None = None) -> None:
         self._conn = conn
         self._became_due = became_due
+        self._write_others = write_others
+        self._held: dict[tuple[uuid.UUID, uuid.UUID], Delivery] = {}    # (fact, recipient)
+        self._ids: set[uuid.UUID] = set()
 
     async def add(self, d: Delivery) -> bool:
-        inserted = await self._conn.fetchval(
-            "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
-            " channel, template, context, traceparent, status, audience, jurisdiction,"
-            " tracking_number, next_attempt_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,"
-            " $11,$12,$13,COALESCE($14::timestamptz, LEAST($5::timestamptz, now()))) ON CONFLICT DO NOTHING RETURNING true",
-            d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at, d.channel,
-            d.template, json.dumps(d.context), d.traceparent, d.status, d.audience,
-            d.jurisdiction, d.tracking_number, d.next_attempt_at)
-        if inserted and d.status == "pending":
+        if d.id in self._ids or (d.about_event_id, d.recipient_id) in self._held:
+            return False
+        self._held[(d.about_event_id, d.recipient_id)] = d
+        self._ids.add(d.id)
+        if d.status == "pending":
             self._became_due()
-        return bool(inserted)
+        return True
+
+    async def flush(self) -> None:
+        """Write the held deliveries; one already owed (a replay's) is left as it was."""
+        if self._write_others is not None:
+            await self._write_others()
+        if not self._held:
+            return
+        held, self._held, self._ids = list(self._held.values()), {}, set()
+        await self._conn.execute(
+            "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
+            " channel, template, context, traceparent, status, last_error, audience, jurisdiction,"
+            " tracking_number, next_attempt_at) SELECT id, complaint_id, recipient_id,"
+            " about_event_id, fact_at, channel, template, context, traceparent, status, last_error,"
+            " audience, jurisdiction, tracking_number,"
+            " COALESCE(next_attempt_at, LEAST(fact_at, now())) FROM unnest($1::uuid[],"
+            " $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[],"
+            " $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+            " $14::text[], $15::timestamptz[]) AS d(id, complaint_id, recipient_id,"
+            " about_event_id, fact_at, channel, template, context, traceparent, status,"
+            " last_error, audience, jurisdiction, tracking_number, next_attempt_at)"
+            " ON CONFLICT DO NOTHING",
+            *columns([(d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at,
+                        d.channel, d.template, json.dumps(d.context), d.traceparent, d.status,
+                        d.last_error, d.audience, d.jurisdiction, d.tracking_number,
+                        d.next_attempt_at) for d in held], 15))
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:
+        await self.flush()
         rows = await self._conn.fetch(
             "SELECT DISTINCT ON (about_event_id) about_event_id, fact_at, template, context,"
             " traceparent, jurisdiction, tracking_number FROM deliveries WHERE complaint_id = $1"
@@ -109,6 +168,7 @@ class PgDeliveryStore:
                       key=lambda f: f.occurred_at)
 
     async def claim_due(self, now, limit, lease) -> list[DueDelivery]:
+        await self.flush()
         rows = await self._conn.fetch(
             "WITH due AS (SELECT d.id FROM deliveries d"
             "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
@@ -133,37 +193,28 @@ class PgDeliveryStore:
                 for d in deliveries]
 
     async def settle(self, d: Delivery, attempt: Attempt | None) -> bool:
-        # The new state and the attempt, if any (its channel is never NULL), in one round trip.
-        logged = ((None,) * 6 if attempt is None else
-                  (attempt.channel, attempt.transport, attempt.outcome, attempt.error_class,
-                   attempt.detail, attempt.provider_ref))
-        return await self._conn.fetchval(
-            "WITH settled AS (UPDATE deliveries SET status=$2, attempts=$3,"
-            " next_attempt_at=COALESCE($4, next_attempt_at), last_error=$5, channel=$6,"
-            " channels=$7, channel_index=$8, channel_attempts=$9, claimed_at=NULL,"
-            " sent_at=CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END"
-            " WHERE id=$1 AND status='pending' RETURNING id),"
-            " logged AS (INSERT INTO delivery_attempts (delivery_id, n, at, channel, transport,"
-            " outcome, error_class, detail, provider_ref)"
-            " SELECT s.id, COALESCE((SELECT MAX(n) FROM delivery_attempts WHERE delivery_id = $1),"
-            " 0) + 1, $10, $11, $12, $13, $14, $15, $16 FROM settled s WHERE $11::text IS NOT NULL)"
-            " SELECT EXISTS (SELECT 1 FROM settled)",
-            d.id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.channel,
-            list(d.channels), d.channel_index, d.channel_attempts,
-            attempt.at if attempt else None, *logged)
+        await self.flush()
+        return await self._conn.fetchval(SETTLE + SETTLED, *settle_args(d, attempt))
 
     async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
+        held = [key for key, d in self._held.items() if d.complaint_id == complaint_id
+                and d.template == template and d.status == "pending"
+                and audience in (None, d.audience)]
+        for key in held:
+            self._held[key] = replace(self._held[key], status="cancelled", last_error=reason)
         status = await self._conn.execute(
             "UPDATE deliveries SET status='cancelled', last_error=$3 WHERE complaint_id=$1"
             " AND template=$2 AND status='pending' AND claimed_at IS NULL"
             " AND ($4::text IS NULL OR audience = $4)", complaint_id, template, reason, audience)
-        return int(status.split()[-1])
+        return len(held) + int(status.split()[-1])
 
     async def get(self, delivery_id) -> Delivery | None:
+        await self.flush()
         row = await self._conn.fetchrow(f"SELECT {_COLUMNS} FROM deliveries WHERE id=$1", delivery_id)
         return _delivery(row) if row else None
 
     async def requeue(self, delivery_id, now) -> bool:
+        await self.flush()
         status = await self._conn.execute(
             "UPDATE deliveries SET status='pending', channels='{}', channel='pending',"
             " channel_index=0, channel_attempts=0, next_attempt_at=$2"
@@ -174,6 +225,7 @@ class PgDeliveryStore:
         return False
 
     async def of_complaint(self, complaint_id) -> list[tuple[Delivery, list[Attempt]]]:
+        await self.flush()
         rows = await self._conn.fetch(
             f"SELECT {_COLUMNS} FROM deliveries WHERE complaint_id=$1 OR recipient_id=$1"
             " ORDER BY fact_at, created_at", complaint_id)
@@ -186,6 +238,7 @@ class PgDeliveryStore:
         return [(d, by.get(d.id, [])) for d in map(_delivery, rows)]
 
     async def held(self, before) -> list[Delivery]:
+        await self.flush()
         rows = await self._conn.fetch(
             f"SELECT {_COLUMNS} FROM deliveries WHERE status='held' AND fact_at < $1"
             " ORDER BY recipient_id, fact_at", before)

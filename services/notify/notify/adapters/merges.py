@@ -18,6 +18,10 @@ from backbone.uow import StagedMap
 
 
 class MergeLinks(Protocol):
+    async def read_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        """Find out, in one go, which of these complaints have anything merged into them: for
+        the others `followers` needs no query."""
+
     async def link(self, complaint_id: uuid.UUID, into_complaint_id: uuid.UUID,
                    merged_at: datetime) -> bool:
         """Record that `complaint_id` was merged; False if that was known already."""
@@ -32,8 +36,16 @@ class MergeLinks(Protocol):
 class PgMergeLinks:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self._alone: set[uuid.UUID] = set()     # nothing merged into them, as read ahead
+
+    async def read_many(self, complaint_ids) -> None:
+        rows = await self._conn.fetch(
+            "SELECT DISTINCT into_complaint_id FROM merges WHERE into_complaint_id = ANY($1::uuid[])",
+            complaint_ids)
+        self._alone.update(set(complaint_ids) - {r["into_complaint_id"] for r in rows})
 
     async def link(self, complaint_id, into_complaint_id, merged_at) -> bool:
+        self._alone.discard(into_complaint_id)
         inserted = await self._conn.fetchval(
             "INSERT INTO merges (complaint_id, into_complaint_id, merged_at) VALUES ($1,$2,$3)"
             " ON CONFLICT (complaint_id) DO NOTHING RETURNING true",
@@ -41,6 +53,8 @@ class PgMergeLinks:
         return bool(inserted)
 
     async def followers(self, complaint_id, at) -> list[uuid.UUID]:
+        if complaint_id in self._alone:
+            return []
         # UNION (not UNION ALL) drops rows already found, so even a cycle ends.
         rows = await self._conn.fetch(
             "WITH RECURSIVE followers (complaint_id) AS ("
@@ -60,6 +74,9 @@ class PgMergeLinks:
 
 class InMemoryMergeLinks(StagedMap[uuid.UUID, tuple[uuid.UUID, datetime]]):
     """Twin of PgMergeLinks: duplicate -> (target, merged_at)."""
+
+    async def read_many(self, complaint_ids) -> None:
+        """Nothing to read ahead in memory."""
 
     async def link(self, complaint_id, into_complaint_id, merged_at) -> bool:
         if complaint_id in self:

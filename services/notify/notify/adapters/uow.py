@@ -36,10 +36,13 @@ class NotifyPgUnitOfWork(PgUnitOfWork):
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         became_due = lambda: self.after_commit(self._wake_dispatcher)  # noqa: E731
-        self.deliveries = PgDeliveryStore(conn, became_due)
         self.contacts = PgContactBook(conn, became_due)
+        self.deliveries = PgDeliveryStore(conn, became_due, self.contacts.flush)
         self.directory = PgDirectory(conn, self._directory)
         self.merges = PgMergeLinks(conn)
+
+    async def _before_commit(self) -> None:
+        await self.deliveries.flush()   # and the contacts first
 
 
 class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):
