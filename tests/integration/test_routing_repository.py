@@ -51,6 +51,36 @@ async def test_texts_are_replaced_whole_and_decisions_pile_up_in_order(make_uow)
     assert all(d.decided_at == NOW for d in log)
 
 
+async def test_a_batch_locks_its_complaints_at_once_and_writes_each_once(make_uow):
+    """A consumer batch reads its complaints before its handlers and writes what they kept at
+    the end: later reads in the batch see the last keep, an unknown one is None until kept,
+    and the next batch reads every field back (arrays, place and all), including empty ones."""
+    from contracts.events import Location
+
+    kept, fresh = uuid.uuid4(), uuid.uuid4()
+    place = Location(lat=-6.9175, lon=107.6191, address="Jl. Asia Afrika")
+    first = RoutedComplaint(kept, "1000021", "kota-contoh", "id", "Jalan rusak", "Berlubang",
+                            category="jalan", location=place)
+    async with make_uow() as uow:
+        await uow.complaints.keep(first)
+    async with make_uow() as uow:
+        await uow.complaints.lock_many([fresh, kept])
+        assert await uow.complaints.get(kept) == first
+        assert await uow.complaints.get(fresh) is None
+        late = first.with_information("Sudah dua minggu").with_rejections("dinas-pupr", "dlh")
+        await uow.complaints.keep(first.with_information("sementara"))
+        await uow.complaints.keep(late)
+        bare = RoutedComplaint.without_text(fresh, "1000022", "kota-contoh")
+        await uow.complaints.keep(bare)
+        assert await uow.complaints.get(kept) == late and await uow.complaints.get(fresh) == bare
+    async with make_uow() as uow:
+        await uow.complaints.lock_many([kept, fresh])
+        assert await uow.complaints.get(kept) == late
+        assert await uow.complaints.get(fresh) == bare
+    assert (late.added_info, late.rejected_by, late.location) == (
+        ("Sudah dua minggu",), ("dinas-pupr", "dlh"), place)
+
+
 async def test_a_triage_decision_keeps_its_candidates_and_words_alike(make_uow):
     from routing.domain.classification import Classification
     from routing.domain.decision import Candidate, Destination

@@ -31,6 +31,8 @@ def subscribe(consumer: EventConsumer, router: Router) -> None:
     consumer.on(events.ComplaintInformationAddedV1, router.on_information_added)
     consumer.on(events.ComplaintResumedV1, router.on_resumed)
     consumer.on(events.ComplaintDisposedV1, router.on_disposed)
+    # A batch's complaints are locked and read at once; what its handlers keep, written at once.
+    consumer.before_batch(lambda ids, uow: uow.complaints.lock_many(ids))
 
 
 def bootstrap(settings: RoutingSettings) -> FastAPI:

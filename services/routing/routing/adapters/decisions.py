@@ -161,6 +161,9 @@ class RoutingPgUnitOfWork(PgUnitOfWork):
         self.jurisdictions = PgJurisdictionStore(conn)
         self.duplicates = PgDuplicateStore(conn)
 
+    async def _before_commit(self) -> None:
+        await self.complaints.flush()
+
 
 class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):
     def __init__(self) -> None:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import asyncpg
 
+from backbone.db import columns
 from backbone.uow import StagedMap
 from contracts.events import Location
 from routing.domain.complaint_text import RoutedComplaint
@@ -28,35 +29,58 @@ class RoutedComplaints(Protocol):
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         """The kept complaint, locked for the rest of the unit of work."""
 
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        """Lock and read these complaints at once (a consumer batch's), so `get` reads nothing."""
+
+
+# keep: a batch's rows in one statement. The two text arrays travel as JSON arrays: an array of
+# arrays cannot be unnested row by row.
+_KEEP = (
+    f"INSERT INTO routed_complaints ({_COLUMNS}) SELECT x.complaint_id, x.tracking_number,"
+    " x.jurisdiction, x.language, x.title, x.description,"
+    " ARRAY(SELECT jsonb_array_elements_text(x.added_info)),"
+    " ARRAY(SELECT jsonb_array_elements_text(x.rejected_by)), x.category, x.location,"
+    " x.anonymous, x.confidential, x.with_opd FROM unnest($1::uuid[], $2::text[], $3::text[],"
+    " $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::jsonb[],"
+    " $11::bool[], $12::bool[], $13::text[]) AS x(complaint_id, tracking_number, jurisdiction,"
+    " language, title, description, added_info, rejected_by, category, location, anonymous,"
+    " confidential, with_opd)"
+    " ON CONFLICT (complaint_id) DO UPDATE SET tracking_number = EXCLUDED.tracking_number,"
+    " jurisdiction = EXCLUDED.jurisdiction, language = EXCLUDED.language,"
+    " title = EXCLUDED.title, description = EXCLUDED.description,"
+    " added_info = EXCLUDED.added_info, rejected_by = EXCLUDED.rejected_by,"
+    " category = EXCLUDED.category, location = EXCLUDED.location,"
+    " anonymous = EXCLUDED.anonymous, confidential = EXCLUDED.confidential,"
+    " with_opd = EXCLUDED.with_opd")
+
 
 class PgRoutedComplaints:
     """One per unit of work. What it read or kept is remembered for the rest of the
     transaction: the row is locked by then, so nobody else changes it, and a batch that carries
     a complaint's submission, its assignment and four clock events reads it once, not seven
-    times (`RoutedComplaint` is immutable, so handing the same one out again is safe)."""
+    times (`RoutedComplaint` is immutable, so handing the same one out again is safe). What is
+    kept is written once per complaint, with the batch's others, before the commit (`flush`)."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
-        self._locked: dict[uuid.UUID, RoutedComplaint] = {}
+        self._locked: dict[uuid.UUID, RoutedComplaint | None] = {}     # None: not kept yet
+        self._changed: dict[uuid.UUID, RoutedComplaint] = {}
 
     async def keep(self, c: RoutedComplaint) -> None:
         if self._locked.get(c.complaint_id) == c:
             return              # kept as it is already (the feed keeps what the router kept)
-        await self._conn.execute(
-            f"INSERT INTO routed_complaints ({_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,"
-            "$9,$10::jsonb,$11,$12,$13)"
-            " ON CONFLICT (complaint_id) DO UPDATE SET tracking_number = EXCLUDED.tracking_number,"
-            " jurisdiction = EXCLUDED.jurisdiction, language = EXCLUDED.language,"
-            " title = EXCLUDED.title, description = EXCLUDED.description,"
-            " added_info = EXCLUDED.added_info, rejected_by = EXCLUDED.rejected_by,"
-            " category = EXCLUDED.category, location = EXCLUDED.location,"
-            " anonymous = EXCLUDED.anonymous, confidential = EXCLUDED.confidential,"
-            " with_opd = EXCLUDED.with_opd",
-            c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
-            c.description, list(c.added_info), list(c.rejected_by), c.category,
-            c.location.model_dump_json() if c.location is not None else None,
-            c.anonymous, c.confidential, c.with_opd)
-        self._locked[c.complaint_id] = c
+        self._locked[c.complaint_id] = self._changed[c.complaint_id] = c
+
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        wanted = sorted({i for i in complaint_ids if i not in self._locked})
+        if not wanted:
+            return
+        rows = await self._conn.fetch(
+            f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id = ANY($1::uuid[])"
+            " ORDER BY complaint_id FOR UPDATE", wanted)
+        self._locked.update(dict.fromkeys(wanted))
+        for row in rows:
+            self._locked[row["complaint_id"]] = _load(row)
 
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         if complaint_id in self._locked:
@@ -64,15 +88,27 @@ class PgRoutedComplaints:
         row = await self._conn.fetchrow(
             f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id = $1 FOR UPDATE",
             complaint_id)
-        if row is None:
-            return None
-        found = self._locked[complaint_id] = RoutedComplaint(
-            row["complaint_id"], row["tracking_number"], row["jurisdiction"], row["language"],
-            row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]),
-            category=row["category"],
-            location=Location.model_validate(json.loads(row["location"])) if row["location"] else None,
-            anonymous=row["anonymous"], confidential=row["confidential"], with_opd=row["with_opd"])
+        found = self._locked[complaint_id] = _load(row) if row is not None else None
         return found
+
+    async def flush(self) -> None:
+        if not self._changed:
+            return
+        changed, self._changed = list(self._changed.values()), {}
+        await self._conn.execute(_KEEP, *columns([
+            (c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
+             c.description, json.dumps(list(c.added_info)), json.dumps(list(c.rejected_by)),
+             c.category, c.location.model_dump_json() if c.location is not None else None,
+             c.anonymous, c.confidential, c.with_opd) for c in changed], 13))
+
+
+def _load(row: asyncpg.Record) -> RoutedComplaint:
+    return RoutedComplaint(
+        row["complaint_id"], row["tracking_number"], row["jurisdiction"], row["language"],
+        row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]),
+        category=row["category"],
+        location=Location.model_validate(json.loads(row["location"])) if row["location"] else None,
+        anonymous=row["anonymous"], confidential=row["confidential"], with_opd=row["with_opd"])
 
 
 class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
@@ -81,3 +117,6 @@ class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
 
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         return self.find(complaint_id)
+
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        """Nothing to lock or read ahead in memory."""
