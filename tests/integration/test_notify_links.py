@@ -243,6 +243,8 @@ async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
         await handlers.read_ahead([cid, duplicate], uow)
         assert await uow.contacts.profile(cid) is None
         assert await uow.merges.followers(cid, T0) == []
+        await uow.contacts.assigned(cid, "pupr", "Dinas PUPR")
+        assert await uow.contacts.opd_name(cid, "pupr") is None, "no complaint to assign yet"
         await uow.contacts.save_profile(profile, T0)
         await uow.contacts.assigned(cid, "dlh", "Dinas Lingkungan Hidup")
         assert await uow.contacts.profile(cid) == profile

@@ -77,6 +77,8 @@ class PgContactBook:
             self._known[profile.complaint_id] = self._new_profiles[profile.complaint_id][0]
 
     async def assigned(self, complaint_id, opd_id, opd_name) -> None:
+        if complaint_id in self._known and self._known[complaint_id] is None:
+            return      # no such complaint here: nothing to update, as the UPDATE would find
         self._new_opds[complaint_id] = self._opds[complaint_id] = (opd_id, opd_name)
 
     async def opd_name(self, complaint_id, opd_id) -> str | None:
