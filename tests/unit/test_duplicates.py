@@ -203,6 +203,21 @@ async def test_the_handler_keeps_the_pair_and_tells_it_once():
     assert (merged.status, merged.decided_by) == ("merged", "op-1")
 
 
+async def test_read_in_the_other_order_the_later_one_is_still_the_complaint():
+    """Two submissions on different partitions reach routing in either order: the pair and
+    what is told are about the later one, with the earlier as its candidate, either way."""
+    uow = RoutingInMemoryUnitOfWork()
+    first = submitted(ROAD, T0, tn="1001")
+    second = submitted(ROAD_AGAIN, T0 + timedelta(minutes=1), where=NEAR, tn="1002")
+    await handle(uow, second)
+    await handle(uow, first)
+    [told] = uow.outbox.events
+    assert (told.complaint_id, told.tracking_number) == (second.complaint_id, "1002")
+    assert [(c.complaint_id, c.submitted_at) for c in told.candidates] == [(first.complaint_id, T0)]
+    [pair] = await uow.duplicates.of_complaint("1002")
+    assert (pair.tracking_number, pair.candidate_tracking_number) == ("1002", "1001")
+
+
 async def test_a_complaint_far_away_or_about_something_else_tells_nothing():
     uow = RoutingInMemoryUnitOfWork()
     await handle(uow, submitted(ROAD, T0))

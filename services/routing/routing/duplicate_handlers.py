@@ -67,31 +67,41 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
                       main_category(category or event.category),
                       where.lat if where else None, where.lon if where else None,
                       where.kecamatan if where else None)
-    if not await uow.duplicates.index(Indexed(event.complaint_id, event.tracking_number,
-                                              event.jurisdiction, new)):
+    this = Indexed(event.complaint_id, event.tracking_number, event.jurisdiction, new)
+    if not await uow.duplicates.index(this):
         return              # compared when it was first kept: a replay tells nothing again
     earlier = await uow.duplicates.sharing_a_band(
         event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
         exclude=event.complaint_id, limit=settings.duplicate_max_compared,
         near=vicinity(new, rules))
     now = clock()
-    pairs = [Pair(event.jurisdiction, event.complaint_id, event.tracking_number,
-                  old.complaint_id, old.tracking_number, old.fingerprint.submitted_at,
-                  match.similarity, match.distance_m, now)
+    pairs = [_pair(this, old, match.similarity, match.distance_m, now)
              for old in earlier if (match := compare(new, old.fingerprint, rules)) is not None]
     # The most similar, then the newest: what an operator needs to merge a copy, not every copy.
     pairs.sort(key=lambda p: (-p.similarity, -p.candidate_submitted_at.timestamp()))
     stored = await uow.duplicates.add(pairs[:settings.duplicate_max_candidates])
-    if not stored:
-        return
-    await uow.outbox.record(DuplicateCandidatesFoundV1(
-        complaint_id=event.complaint_id, occurred_at=now, tracking_number=event.tracking_number,
-        jurisdiction=event.jurisdiction,
-        candidates=[DuplicateCandidate(complaint_id=p.candidate_id,
-                                       tracking_number=p.candidate_tracking_number,
-                                       similarity=p.similarity, distance_m=p.distance_m,
-                                       submitted_at=p.candidate_submitted_at)
-                    for p in sorted(stored, key=lambda p: -p.similarity)]))
+    for complaint_id in dict.fromkeys(p.complaint_id for p in stored):
+        found = sorted((p for p in stored if p.complaint_id == complaint_id),
+                       key=lambda p: -p.similarity)
+        await uow.outbox.record(DuplicateCandidatesFoundV1(
+            complaint_id=complaint_id, occurred_at=now, tracking_number=found[0].tracking_number,
+            jurisdiction=event.jurisdiction,
+            candidates=[DuplicateCandidate(complaint_id=p.candidate_id,
+                                           tracking_number=p.candidate_tracking_number,
+                                           similarity=p.similarity, distance_m=p.distance_m,
+                                           submitted_at=p.candidate_submitted_at)
+                        for p in found]))
+
+
+def _pair(this: Indexed, other: Indexed, similarity: float, distance_m: float | None,
+          now: datetime) -> Pair:
+    """The later-submitted of the two is the complaint, the earlier its candidate, whichever
+    routing read first: two submissions on different partitions reach it in either order."""
+    later, earlier = ((other, this) if other.fingerprint.submitted_at > this.fingerprint.submitted_at
+                      else (this, other))
+    return Pair(this.jurisdiction, later.complaint_id, later.tracking_number,
+                earlier.complaint_id, earlier.tracking_number, earlier.fingerprint.submitted_at,
+                similarity, distance_m, now)
 
 
 async def mark_merged(event: ComplaintMergedV1, uow: RoutingUnitOfWork) -> None:
