@@ -18,6 +18,7 @@ would bring a second, synchronous driver or SQLAlchemy for what is thirty lines 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from importlib import resources
@@ -121,7 +122,7 @@ async def apply_migrations(pool: asyncpg.Pool, schema: str, *packages: str) -> l
     return applied
 
 
-def columns(rows: list[tuple], width: int) -> list[list]:
-    """Rows as one list per column: the parameters of an `unnest($1::t[], ...)` that writes
-    a batch of rows in one statement."""
-    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
+def columns(rows: Iterable[tuple]) -> list[list]:
+    """Rows (at least one) as one list per column: the parameters of an `unnest($1::t[], ...)`
+    that writes a batch of rows in one statement."""
+    return [list(column) for column in zip(*rows)]

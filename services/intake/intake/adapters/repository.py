@@ -17,7 +17,7 @@ import asyncpg
 
 from contracts.events import Location
 from contracts.lifecycle import WITH_OPD, Status
-from backbone.db import LockSpace
+from backbone.db import LockSpace, columns
 from backbone.pii import PiiCipher
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
@@ -173,7 +173,7 @@ class PgComplaintRepository:
         changed = [self._locked[complaint_id] for complaint_id in self._unwritten]
         entries = [(complaint_id, e) for complaint_id, new in self._unwritten.items() for e in new]
         await self._conn.execute(
-            _FLUSH, [c.id for c in changed], *map(list, zip(*map(_mutable_values, changed))),
+            _FLUSH, [c.id for c in changed], *columns(map(_mutable_values, changed)),
             [complaint_id for complaint_id, _ in entries], *_history_args([e for _, e in entries]))
         self._unwritten.clear()
 

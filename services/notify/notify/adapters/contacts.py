@@ -106,14 +106,14 @@ class PgContactBook:
                 " $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],"
                 " $8::timestamptz[]) ON CONFLICT DO NOTHING",
                 *columns([(p.complaint_id, p.tracking_number, p.jurisdiction, p.channel,
-                            p.anonymous, p.frontend, p.title, at) for p, at in held], 8))
+                            p.anonymous, p.frontend, p.title, at) for p, at in held]))
         if self._new_opds:
             opds, self._new_opds = self._new_opds, {}
             await self._conn.execute(
                 "UPDATE complaints c SET opd_id = x.opd_id, opd_name = x.opd_name FROM unnest("
                 "$1::uuid[], $2::text[], $3::text[]) AS x(complaint_id, opd_id, opd_name)"
                 " WHERE c.complaint_id = x.complaint_id",
-                *columns([(cid, opd, name) for cid, (opd, name) in opds.items()], 3))
+                *columns([(cid, opd, name) for cid, (opd, name) in opds.items()]))
         if self._new_contacts:
             contacts, self._new_contacts = self._new_contacts, {}
             await self._conn.execute(
@@ -123,7 +123,7 @@ class PgContactBook:
                 " ON CONFLICT (complaint_id) DO UPDATE SET access_token_hash ="
                 " COALESCE(contacts.access_token_hash, EXCLUDED.access_token_hash)",
                 *columns([(cid, c.tracking_number, c.sealed, c.has_email, c.has_phone,
-                            c.language, token) for cid, (c, token) in contacts.items()], 7))
+                            c.language, token) for cid, (c, token) in contacts.items()]))
 
     async def by_tracking_number(self, tracking_number):
         await self.flush()

@@ -153,7 +153,7 @@ class PgDeliveryStore:
             *columns([(d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at,
                         d.channel, d.template, json.dumps(d.context), d.traceparent, d.status,
                         d.last_error, d.audience, d.jurisdiction, d.tracking_number,
-                        d.next_attempt_at) for d in held], 15))
+                        d.next_attempt_at) for d in held]))
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:
         await self.flush()

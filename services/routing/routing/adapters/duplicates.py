@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 
 import asyncpg
 
+from backbone.db import columns
 from backbone.uow import StagedMap
 from routing.domain.duplicates import Fingerprint, Vicinity
 
@@ -170,10 +171,9 @@ class PgDuplicateStore:
             " $4::uuid[], $5::text[], $6::timestamptz[], $7::real[], $8::real[],"
             " $9::timestamptz[])"
             f" ON CONFLICT (complaint_id, candidate_id) DO NOTHING RETURNING {_PAIR_COLUMNS}",
-            *(list(column) for column in zip(*(
-                (p.jurisdiction, p.complaint_id, p.tracking_number, p.candidate_id,
-                 p.candidate_tracking_number, p.candidate_submitted_at, p.similarity,
-                 p.distance_m, p.found_at) for p in pairs))))
+            *columns((p.jurisdiction, p.complaint_id, p.tracking_number, p.candidate_id,
+                      p.candidate_tracking_number, p.candidate_submitted_at, p.similarity,
+                      p.distance_m, p.found_at) for p in pairs))
         order = {(p.complaint_id, p.candidate_id): i for i, p in enumerate(pairs)}
         return sorted((_pair(r) for r in rows),
                       key=lambda p: order[(p.complaint_id, p.candidate_id)])

@@ -99,7 +99,7 @@ class PgRoutedComplaints:
             (c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
              c.description, json.dumps(list(c.added_info)), json.dumps(list(c.rejected_by)),
              c.category, c.location.model_dump_json() if c.location is not None else None,
-             c.anonymous, c.confidential, c.with_opd) for c in changed], 13))
+             c.anonymous, c.confidential, c.with_opd) for c in changed]))
 
 
 def _load(row: asyncpg.Record) -> RoutedComplaint:

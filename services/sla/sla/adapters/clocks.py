@@ -21,6 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
+from backbone.db import columns
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
 from contracts.events import SlaAlert, SlaBreachedV1, SlaEscalatedV1, SlaWarningIssuedV1
 from sla.domain.clock import Clock
@@ -206,12 +207,12 @@ class PgClockStore:
                 " category = COALESCE(EXCLUDED.category, complaint_facts.category),"
                 " report_type = COALESCE(EXCLUDED.report_type, complaint_facts.report_type),"
                 " submitted_at = COALESCE(complaint_facts.submitted_at, EXCLUDED.submitted_at)",
-                *map(list, zip(*rows)))
+                *columns(rows))
         if self._received:
             rows, self._received = list(self._received.values()), {}
             await self._conn.execute(
                 "INSERT INTO received SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
-                " $4::timestamptz[]) ON CONFLICT DO NOTHING", *map(list, zip(*rows)))
+                " $4::timestamptz[]) ON CONFLICT DO NOTHING", *columns(rows))
         if self._unsaved:
             clocks, self._unsaved = list(self._unsaved.values()), {}
             await self._conn.execute(_UPSERT, *(
@@ -228,11 +229,10 @@ class PgClockStore:
     async def add_alerts(self, alerts: list[SlaAlert]) -> None:
         if not alerts:
             return
-        columns = list(zip(*(
-            (_event_id(a), ALERT_TYPES[type(a)], a.clock_id, a.complaint_id, a.tracking_number,
-             a.jurisdiction or "", a.opd_id, a.clock, a.due_at, getattr(a, "level", None),
-             getattr(a, "threshold", None), a.occurred_at, a.model_dump_json())
-            for a in alerts)))
+        rows = ((_event_id(a), ALERT_TYPES[type(a)], a.clock_id, a.complaint_id, a.tracking_number,
+                 a.jurisdiction or "", a.opd_id, a.clock, a.due_at, getattr(a, "level", None),
+                 getattr(a, "threshold", None), a.occurred_at, a.model_dump_json())
+                for a in alerts)
         await self._conn.execute(
             "INSERT INTO alerts (event_id, type, clock_id, complaint_id, tracking_number,"
             " jurisdiction, opd_id, kind, due_at, level, threshold, occurred_at, payload)"
@@ -240,7 +240,7 @@ class PgClockStore:
             " $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],"
             " $9::timestamptz[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])"
             " AS x(e, t, c, p, n, j, o, k, d, l, h, w, y) ON CONFLICT (event_id) DO NOTHING",
-            *(list(col) for col in columns))
+            *columns(rows))
 
     async def remember(self, complaint_id: UUID, jurisdiction: str, category: str | None,
                        report_type: str | None, submitted_at: datetime | None) -> None:
