@@ -163,3 +163,27 @@ async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
     async with make_uow() as uow:
         assert await uow.duplicates.index(a), "the rolled-back signature was not kept"
         assert await uow.duplicates.of_complaint("4001") == []
+
+
+async def test_keeping_and_finding_at_once_finds_what_the_two_steps_find(make_uow):
+    """`keep_and_find` is `index` then `sharing_a_band` in one round trip: the earlier complaints
+    it finds exclude the new one, a replay finds nothing and says so (None), and the new one is
+    kept for the next."""
+    road = kept(ROAD, T0, "1101")
+    rubbish = kept(RUBBISH, T0, "1102")
+    async with make_uow() as uow:
+        for item in (road, rubbish):
+            assert await uow.duplicates.index(item)
+    again = kept(ROAD_AGAIN, T0 + timedelta(hours=2), "1103")
+    since = T0 - timedelta(days=6)
+    async with make_uow() as uow:
+        found = await uow.duplicates.keep_and_find(again, since, 100)
+        assert await uow.duplicates.keep_and_find(again, since, 100) is None, "a replay"
+    assert found == [road]
+    third = kept(ROAD, T0 + timedelta(hours=3), "1104")
+    async with make_uow() as uow:
+        found = await uow.duplicates.keep_and_find(third, since, 100)
+        alone = await uow.duplicates.keep_and_find(
+            kept(RUBBISH, T0, "1105", jurisdiction="kota-makassar"), since, 100)
+    assert {f.complaint_id for f in found} == {road.complaint_id, again.complaint_id}
+    assert alone == [], "kept, and nothing earlier in its jurisdiction"

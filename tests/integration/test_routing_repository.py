@@ -177,3 +177,19 @@ async def test_labelled_examples_keep_each_lesson_once_alike(make_uow):
         ("dinas-pupr", True, "operator_assign"), ("dinas-pupr", False, "rejection"),
         ("dlh", True, "operator_assign")]
     assert [e.opd_id for e in later] == ["dinas-pupr", "dlh"] and every[0] == lesson("dinas-pupr", True, 1)
+
+
+async def test_a_batch_of_decisions_reads_back_in_the_order_recorded(make_uow):
+    """Decisions of a batch are held and written together (PostgreSQL) before the commit; a read
+    in the same unit of work sees the ones held, and the log keeps the order they were made in,
+    across complaints and across the write."""
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with make_uow() as uow:
+        for n, (cid, tn) in enumerate([(a, "1000201"), (b, "1000202"), (a, "1000201")]):
+            await uow.decisions.record(cid, tn, "kota-contoh", Decision("triage", 0, f"r{n}"), NOW)
+        seen = [d.reason for d in await uow.decisions.history(a)]
+        await uow.decisions.record(a, "1000201", "kota-contoh", Decision("triage", 0, "r3"), NOW,
+                                   trigger="rejected")
+    assert seen == ["r0", "r2"], "the held ones, read in the unit of work that holds them"
+    assert [d.reason for d in await _history(make_uow, a)] == ["r0", "r2", "r3"]
+    assert [d.reason for d in await _history(make_uow, b)] == ["r1"]

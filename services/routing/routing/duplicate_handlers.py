@@ -68,12 +68,11 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
                       where.lat if where else None, where.lon if where else None,
                       where.kecamatan if where else None)
     this = Indexed(event.complaint_id, event.tracking_number, event.jurisdiction, new)
-    if not await uow.duplicates.index(this):
+    earlier = await uow.duplicates.keep_and_find(
+        this, event.occurred_at - timedelta(days=rules.window_days),
+        limit=settings.duplicate_max_compared, near=vicinity(new, rules))
+    if earlier is None:
         return              # compared when it was first kept: a replay tells nothing again
-    earlier = await uow.duplicates.sharing_a_band(
-        event.jurisdiction, new.bands(), event.occurred_at - timedelta(days=rules.window_days),
-        exclude=event.complaint_id, limit=settings.duplicate_max_compared,
-        near=vicinity(new, rules))
     now = clock()
     pairs = [_pair(this, old, match.similarity, match.distance_m, now)
              for old in earlier if (match := compare(new, old.fingerprint, rules)) is not None]

@@ -79,6 +79,11 @@ class DuplicateStore(Protocol):
         key the newest `limit` (ties by id), of those the ones `near` admits (all without it),
         and of those the `limit` that share the most keys, then the newest, in that order."""
 
+    async def keep_and_find(self, item: Indexed, since: datetime, limit: int,
+                            near: Vicinity | None = None) -> list[Indexed] | None:
+        """`index` then `sharing_a_band` for it (its jurisdiction and keys, itself excluded), in
+        one round trip; None when it was kept already (a replay), and then nothing is read."""
+
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
 
@@ -113,52 +118,99 @@ def _pair(r: asyncpg.Record) -> Pair:
                 r["status"], r["decided_by"], r["decided_at"], r["id"])
 
 
+# Keep a complaint's signature and its band keys: $1..$10 as `_keep_args` gives them.
+_KEEP = (
+    "kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
+    " submitted_at, category, lat, lon, kecamatan, signature)"
+    " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
+    " RETURNING complaint_id),"
+    " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
+    " submitted_at, category, lat, lon, kecamatan)"
+    " SELECT $3, k, kept.complaint_id, $4, $5, $6, $7, $8 FROM kept,"
+    " unnest($10::bigint[]) AS k ON CONFLICT DO NOTHING)")
+
+
+def _keep_args(item: Indexed) -> tuple:
+    fp = item.fingerprint
+    return (item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
+            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature), fp.bands())
+
+
+def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, category: str,
+            lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str,
+            kept_only: bool = False) -> str:
+    """The CTEs `hits` and `ranked` of `sharing_a_band`, over the given parameters. Per key an
+    index range scan of at most `limit` rows (duplicate_bands_near, 0009), whose included columns
+    filter by the vicinity (Vicinity.admits, in SQL) without a heap read. `kept_only`: nothing
+    unless this statement kept the complaint (CTE `kept`)."""
+    return (
+        f"hits AS (SELECT h.complaint_id, h.submitted_at"
+        f" FROM unnest({keys}::bigint[]) AS k(key) CROSS JOIN LATERAL ("
+        f"  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
+        f"  FROM duplicate_bands b"
+        f"  WHERE b.jurisdiction = {jurisdiction} AND b.band_key = k.key"
+        f"  AND b.submitted_at >= {since} AND b.complaint_id <> {exclude}"
+        f"  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT {limit}) h"
+        f"  WHERE ({category}::text IS NULL OR h.category IS NULL OR h.category = {category})"
+        f"  AND CASE WHEN {lat0}::float8 IS NOT NULL AND h.lat IS NOT NULL AND h.lon IS NOT NULL"
+        f"   THEN h.lat BETWEEN {lat0} AND {lat1}"
+        f"    AND ({lon0}::float8 IS NULL OR h.lon BETWEEN {lon0} AND {lon1})"
+        f"   WHEN {kecamatan}::text IS NOT NULL AND h.kecamatan IS NOT NULL"
+        f"    THEN h.kecamatan = {kecamatan}"
+        f"   ELSE true END"
+        + (" AND EXISTS (SELECT 1 FROM kept)" if kept_only else "") + "),"
+        f" ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
+        f"  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id"
+        f"  LIMIT {limit})")
+
+
+# The search for a complaint being kept: its jurisdiction ($3), keys ($10) and id ($1), then
+# since, limit and the vicinity ($11..$18).
+_KEEP_RANKED = _ranked("$3", "$10", "$11", "$1", "$12", *(f"${n}" for n in range(13, 19)),
+                       kept_only=True)
+
+
+def _near_args(near: Vicinity | None) -> tuple:
+    near = near or Vicinity()
+    lat, lon = near.lat_range or (None, None), near.lon_range or (None, None)
+    return (near.category, *lat, *lon, near.kecamatan)
+
+
+def _indexed(r: asyncpg.Record) -> Indexed:
+    return Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
+        tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
+        r["kecamatan"]))
+
+
 class PgDuplicateStore:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def index(self, item: Indexed) -> bool:
-        fp = item.fingerprint
         return await self._conn.fetchval(      # signature and band keys in one round trip
-            "WITH kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number,"
-            " jurisdiction, submitted_at, category, lat, lon, kecamatan, signature)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
-            " RETURNING complaint_id),"
-            " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
-            " submitted_at, category, lat, lon, kecamatan)"
-            " SELECT $3, k, kept.complaint_id, $4, $5, $6, $7, $8 FROM kept,"
-            " unnest($10::bigint[]) AS k ON CONFLICT DO NOTHING)"
-            " SELECT EXISTS (SELECT 1 FROM kept)",
-            item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
-            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature), fp.bands())
+            f"WITH {_KEEP} SELECT EXISTS (SELECT 1 FROM kept)", *_keep_args(item))
 
     async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit,
                              near=None) -> list[Indexed]:
-        # Per key an index range scan of at most `limit` rows (duplicate_bands_near, 0009), whose
-        # included columns filter by `near` (Vicinity.admits, in SQL) without a heap read.
-        near = near or Vicinity()
-        lat, lon = near.lat_range or (None, None), near.lon_range or (None, None)
         rows = await self._conn.fetch(
-            "WITH hits AS (SELECT h.complaint_id, h.submitted_at"
-            " FROM unnest($2::bigint[]) AS k(key) CROSS JOIN LATERAL ("
-            "  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
-            "  FROM duplicate_bands b"
-            "  WHERE b.jurisdiction = $1 AND b.band_key = k.key AND b.submitted_at >= $3"
-            "  AND b.complaint_id <> $4 ORDER BY b.submitted_at DESC, b.complaint_id LIMIT $5) h"
-            "  WHERE ($6::text IS NULL OR h.category IS NULL OR h.category = $6)"
-            "  AND CASE WHEN $7::float8 IS NOT NULL AND h.lat IS NOT NULL AND h.lon IS NOT NULL"
-            "   THEN h.lat BETWEEN $7 AND $8 AND ($9::float8 IS NULL OR h.lon BETWEEN $9 AND $10)"
-            "   WHEN $11::text IS NOT NULL AND h.kecamatan IS NOT NULL THEN h.kecamatan = $11"
-            "   ELSE true END),"
-            " ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
-            "  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id LIMIT $5)"
+            f"WITH {_ranked(*(f'${n}' for n in range(1, 12)))}"
             " SELECT s.* FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
             " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
-            jurisdiction, band_keys, since, exclude, limit, near.category, *lat, *lon,
-            near.kecamatan)
-        return [Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
-            tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
-            r["kecamatan"])) for r in rows]
+            jurisdiction, band_keys, since, exclude, limit, *_near_args(near))
+        return [_indexed(r) for r in rows]
+
+    async def keep_and_find(self, item, since, limit, near=None) -> list[Indexed] | None:
+        # The search reads the statement's snapshot, without the rows it inserts: itself, which
+        # it excludes anyway. One row with kept false and no complaint, or one per complaint.
+        rows = await self._conn.fetch(
+            f"WITH {_KEEP}, {_KEEP_RANKED}"
+            " SELECT EXISTS (SELECT 1 FROM kept) AS kept, s.* FROM (SELECT 1) AS one"
+            " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id)) ON true"
+            " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
+            *_keep_args(item), since, limit, *_near_args(near))
+        if not rows[0]["kept"]:
+            return None
+        return [_indexed(r) for r in rows if r["complaint_id"] is not None]
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """All of them in one statement (one round trip), returned in the order given."""
@@ -259,6 +311,12 @@ class InMemoryDuplicateStore:
         found.sort(key=lambda i: (-shared[i.complaint_id], -i.fingerprint.submitted_at.timestamp(),
                                   i.complaint_id))
         return found[:limit]
+
+    async def keep_and_find(self, item, since, limit, near=None) -> list[Indexed] | None:
+        if not await self.index(item):
+            return None
+        return await self.sharing_a_band(item.jurisdiction, item.fingerprint.bands(), since,
+                                         item.complaint_id, limit, near)
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         known = {(p.complaint_id, p.candidate_id) for p in self._pairs.values()}
