@@ -165,3 +165,29 @@ async def test_a_batch_locks_its_complaints_at_once_and_writes_them_together(mak
     assert (b.status, b.assigned_opd_id, b.rejected_by) == (Status.DISPOSED, "dlh", ["dinas-pupr"])
     assert [h.action for h in a.history] == ["submit", "assign"]
     assert [h.action for h in b.history] == ["submit", "assign", "reject_not_authority", "assign"]
+
+
+async def test_tracking_numbers_come_in_blocks_and_each_is_handed_out_once(pool, prefix):
+    """Two replicas, each taking blocks of 5 from the sequence, hand out 24 numbers between them
+    at once: all different, and the sequence asked once per block (not per number), however
+    many ask a replica at the same moment."""
+    import asyncio
+
+    from intake.adapters.repository import TrackingNumbers
+
+    schema = prefix.rstrip(".")
+    replicas = [TrackingNumbers(block=5), TrackingNumbers(block=5)]
+    make = await twin_or_postgres("postgres", pool, prefix, "intake", IntakeInMemoryUnitOfWork,
+                                  lambda s: IntakePgUnitOfWork(pool, CIPHER, prefix, s))
+    async with make() as uow:
+        first = int(await uow.complaints.next_tracking_number())
+
+    async def take(numbers: TrackingNumbers) -> str:
+        async with IntakePgUnitOfWork(pool, CIPHER, prefix, schema, numbers) as uow:
+            return await uow.complaints.next_tracking_number()
+
+    got = await asyncio.gather(*(take(replicas[i % 2]) for i in range(24)))
+    assert len(set(got)) == 24 and all(int(n) > first for n in got)
+    async with make() as uow:
+        after = int(await uow.complaints.next_tracking_number())
+    assert after == first + 2 * 3 * 5 + 1, "12 numbers per replica: 3 blocks of 5 each"

@@ -15,6 +15,7 @@ from contracts import events, topics
 from intake import api, api_keys_api, attachments_api, channels, handlers, public
 from intake import opd_actions
 from intake.adapters.blobs import build_blob_store
+from intake.adapters.repository import TrackingNumbers
 from intake.adapters.uow import IntakePgUnitOfWork
 from intake.config import IntakeSettings
 from intake.domain.attachments import Limits
@@ -24,12 +25,14 @@ from intake.open311 import errors as open311_errors, routes as open311_routes
 
 def bootstrap(settings: IntakeSettings) -> FastAPI:
     cipher = PiiCipher(settings.pii_key.get_secret_value())
+    numbers = TrackingNumbers(settings.tracking_number_block)
     runtime = Runtime(
         settings, migrations="intake",
         consumes=[topics.ROUTING_EVENTS, topics.SLA_EVENTS, topics.NOTIFY_EVENTS,
                   topics.CHANNELS_INBOUND, topics.OPD_ACTIONS],
         produces=[topics.INTAKE_EVENTS, topics.INTAKE_CONTACTS],
-        uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix, s.schema_name),
+        uow_factory=lambda pool, s: IntakePgUnitOfWork(pool, cipher, s.topic_prefix, s.schema_name,
+                                                        numbers),
         retention=[Retention("idempotency_keys", "created_at",
                              timedelta(hours=settings.idempotency_retention_hours)),
                    Retention("channel_messages", "handled_at",

@@ -20,6 +20,8 @@ class IntakeSettings(ServiceSettings, StaffAuthSettings):
                                   "derived from PII_KEY when unset")
     idempotency_retention_hours: float = Field(default=24, gt=0,
                                                description="How long a retry with the same key is recognised")
+    tracking_number_block: int = Field(
+        default=20, ge=1, description="Tracking numbers taken from the sequence at a time")
     retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After when the database is away")
     public_base_url: str = "http://127.0.0.1:8000"
     # Channels (SMS, WhatsApp, social media adapters on Kafka).

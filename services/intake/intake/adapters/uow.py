@@ -16,7 +16,7 @@ from intake.adapters.channel_messages import (
 )
 from intake.adapters.open311 import InMemoryOpen311Store, Open311Store, PgOpen311Store
 from intake.adapters.repository import (
-    ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository,
+    ComplaintRepository, InMemoryComplaintRepository, PgComplaintRepository, TrackingNumbers,
 )
 
 
@@ -32,12 +32,14 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
 class IntakePgUnitOfWork(PgUnitOfWork):
     complaints: PgComplaintRepository
 
-    def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, topic_prefix: str, schema: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, cipher: PiiCipher, topic_prefix: str, schema: str,
+                 numbers: TrackingNumbers | None = None) -> None:
         super().__init__(pool, source="/intake", topic_prefix=topic_prefix, schema=schema)
         self._cipher = cipher
+        self._numbers = numbers
 
     def _attach(self, conn: asyncpg.Connection) -> None:
-        self.complaints = PgComplaintRepository(conn, self._cipher)
+        self.complaints = PgComplaintRepository(conn, self._cipher, self._numbers)
         self.attachments = PgAttachmentRepository(conn)
         self.channel_messages = PgChannelMessageStore(conn)
         self.open311 = PgOpen311Store(conn)
