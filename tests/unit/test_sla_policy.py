@@ -94,3 +94,19 @@ async def test_the_shipped_files_load_and_bandung_keeps_its_own_promises():
     info = await policies.terms("kota-makassar", "resolution", report_type="permintaan_informasi")
     assert info.working_days == 5
     assert (await policies.terms("kota-bandung", "first_response", category="kesehatan.rsud")).working_days == 3
+
+
+async def test_terms_are_remembered_until_a_new_version_is_in_force():
+    """Asked again, the same question gets the same answer without choosing it again; once a
+    jurisdiction's own document changes (a new version object), the next answer follows it."""
+    from sla.versioned import Version
+
+    files = load_policy_files()
+    policies = FixedPolicies(files)
+    first = await policies.terms("kota-bandung", "resolution", category="kesehatan.rsud")
+    assert await policies.terms("kota-bandung", "resolution", category="kesehatan.rsud") is first
+    bandung = next(s for s in files if s.jurisdiction == "kota-bandung")
+    stricter = bandung.model_copy(update={"rules": []})
+    policies._by["kota-bandung"] = Version("kota-bandung", 2, stricter, "api", None, None, None)
+    again = await policies.terms("kota-bandung", "resolution", category="kesehatan.rsud")
+    assert again.version == 2 and again is not first

@@ -41,8 +41,24 @@ class _Selecting:
         return spec, max(default.version, own.version if own else 0)
 
     def _select(self, jurisdiction, kind, category, report_type, opd) -> Selected:
+        # Remembered per question while the documents in force stay the same objects: every
+        # complaint starts clocks, and merging the documents and matching the rules each time
+        # costs more than the rest of starting one. A new version is a new object: asked again.
+        default, own = self.cached(DEFAULT), self.cached(jurisdiction)
+        memo: dict = self.__dict__.setdefault("_selected", {})
+        key = (jurisdiction, kind, category, report_type, opd)
+        hit = memo.get(key)
+        if hit is not None and hit[0] is default and hit[1] is own:
+            return hit[2]
         spec, version = self.effective(jurisdiction)
-        return select(spec, version, kind, category=category, report_type=report_type, opd=opd)
+        chosen = select(spec, version, kind, category=category, report_type=report_type, opd=opd)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = (default, own, chosen)
+        return chosen
+
+
+_MEMO_SIZE = 4096   # questions kept: jurisdictions x kinds x categories x report types x OPDs
 
 
 class FixedPolicies(_Selecting):
