@@ -164,6 +164,9 @@ def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, 
         f"  LIMIT {limit})")
 
 
+# `sharing_a_band`'s search: its arguments in order, $1..$11.
+_RANKED = _ranked(*(f"${n}" for n in range(1, 12)))
+
 # The search for a complaint being kept: its jurisdiction ($3), keys ($10) and id ($1), then
 # since, limit and the vicinity ($11..$18).
 _KEEP_RANKED = _ranked("$3", "$10", "$11", "$1", "$12", *(f"${n}" for n in range(13, 19)),
@@ -193,7 +196,7 @@ class PgDuplicateStore:
     async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit,
                              near=None) -> list[Indexed]:
         rows = await self._conn.fetch(
-            f"WITH {_ranked(*(f'${n}' for n in range(1, 12)))}"
+            f"WITH {_RANKED}"
             " SELECT s.* FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
             " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
             jurisdiction, band_keys, since, exclude, limit, *_near_args(near))
