@@ -174,6 +174,60 @@ async def test_cancel_leaves_a_claimed_delivery_and_other_audiences_alone(make_u
     assert statuses == [("citizen", "cancelled"), ("frontend", "pending")]
 
 
+async def test_a_batch_cancels_from_what_its_read_ahead_locked(make_uow):
+    """A consumer batch locks what it may cancel up front and decides in memory: the counts
+    are those one UPDATE each would give (in flight left alone, other audiences and kinds
+    left alone, a second cancel finds nothing, also after the first is written), and the
+    cancellations are written by the commit."""
+    from notify.domain.facts import Fact
+    a, b, c, untouched = (uuid.uuid4() for _ in range(4))
+    received = {x: Fact(uuid.uuid4(), x, T0, "complaint_received", {}) for x in (a, b, c, untouched)}
+    rating = Fact(uuid.uuid4(), b, T0, "rating_requested", {}, not_before=T0 + timedelta(hours=1))
+    async with make_uow() as uow:
+        await handlers.on_contact_provided(contact(c, "1000003", "c@example.id"), uow)
+        for x, fact in received.items():
+            assert await uow.deliveries.add(fact.delivery_to(x))
+        assert await uow.deliveries.add(received[a].delivery_to(uuid.uuid4(), "frontend"))
+        assert await uow.deliveries.add(rating.delivery_to(b))
+    async with make_uow() as uow:        # c's receipt is on its way; a and b wait for a contact
+        claimed = await uow.deliveries.claim_due(T0, 10, LEASE)
+    assert c in {i.delivery.recipient_id for i in claimed}
+    async with make_uow() as uow:
+        await uow.deliveries.lock_cancellable([a, b, c], handlers.CANCELLABLE)
+        assert await uow.deliveries.cancel(a, "complaint_received", "told", audience="citizen") == 1
+        assert await uow.deliveries.cancel(a, "complaint_received", "told", audience="citizen") == 0
+        assert await uow.deliveries.cancel(c, "complaint_received", "told", audience="citizen") == 0, \
+            "in flight"
+        assert await uow.deliveries.cancel(b, "rating_requested", "rated") == 1
+        await uow.deliveries.facts_about(b, T0)     # a read writes what is held first
+        assert await uow.deliveries.cancel(b, "rating_requested", "rated") == 0, "written, still gone"
+    async with make_uow() as uow:
+        status = {(d.complaint_id, d.template, d.audience): (d.status, d.last_error)
+                  for x in (a, b, c, untouched) for d, _ in await uow.deliveries.of_complaint(x)}
+    assert status[(a, "complaint_received", "citizen")] == ("cancelled", "told")
+    assert status[(a, "complaint_received", "frontend")][0] == "pending"
+    assert status[(b, "complaint_received", "citizen")][0] == "pending"
+    assert status[(b, "rating_requested", "citizen")] == ("cancelled", "rated")
+    assert status[(c, "complaint_received", "citizen")][0] == "pending"
+    assert status[(untouched, "complaint_received", "citizen")][0] == "pending"
+
+
+async def test_a_batchs_cancellations_go_with_its_rollback(make_uow):
+    from notify.domain.facts import Fact
+    cid = uuid.uuid4()
+    async with make_uow() as uow:
+        assert await uow.deliveries.add(Fact(uuid.uuid4(), cid, T0, "complaint_received",
+                                             {}).delivery_to(cid))
+    with pytest.raises(RuntimeError):
+        async with make_uow() as uow:
+            await uow.deliveries.lock_cancellable([cid], handlers.CANCELLABLE)
+            assert await uow.deliveries.cancel(cid, "complaint_received", "told") == 1
+            raise RuntimeError("the batch failed")
+    async with make_uow() as uow:
+        [(d, _)] = await uow.deliveries.of_complaint(cid)
+    assert d.status == "pending"
+
+
 async def test_contacts_preferences_and_the_directory(make_uow):
     cid = uuid.uuid4()
     async with make_uow() as uow:

@@ -129,11 +129,18 @@ class Owing:
                           webhooks=False)
 
 
+# What a later fact makes unnecessary: a held receipt (said with the assignment instead), a
+# rating request (the citizen rated first).
+CANCELLABLE = ("complaint_received", "rating_requested")
+
+
 async def read_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> None:
     """Before a consumer batch: what its handlers will ask of its complaints (profiles, OPDs,
-    whether anything was merged into them), in two queries for the whole batch."""
+    whether anything was merged into them, what they may cancel), in three queries for the
+    whole batch rather than some per event."""
     await uow.contacts.read_many(complaint_ids)
     await uow.merges.read_many(complaint_ids)
+    await uow.deliveries.lock_cancellable(complaint_ids, CANCELLABLE)
 
 
 # ---- what notify remembers

@@ -46,6 +46,11 @@ class DeliveryStore(Protocol):
         """Cancel what is still pending of this kind about the complaint (to `audience` only,
         if given) and not in flight: a delivery a dispatcher has claimed and not settled may be
         on its way, so it is left to be sent and settled."""
+    async def lock_cancellable(self, complaint_ids: list[uuid.UUID],
+                               templates: tuple[str, ...]) -> None:
+        """Before a batch: take what its handlers may `cancel` of these complaints (pending,
+        not in flight, of `templates`) and keep it locked until the commit, so `cancel`
+        decides in memory and the batch's cancellations are written in one statement."""
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """A failed or skipped delivery, owed again from its first channel (operator's retry)."""
@@ -120,6 +125,11 @@ class PgDeliveryStore:
         self._write_others = write_others
         self._held: dict[tuple[uuid.UUID, uuid.UUID], Delivery] = {}    # (fact, recipient)
         self._ids: set[uuid.UUID] = set()
+        # Written rows `lock_cancellable` holds locked, by complaint; and the ones cancelled
+        # since, with their reason, to be written by `flush`.
+        self._locked: dict[uuid.UUID, list[asyncpg.Record]] = {}
+        self._locked_templates: frozenset[str] = frozenset()
+        self._cancelled: dict[uuid.UUID, str] = {}
 
     async def add(self, d: Delivery) -> bool:
         if d.id in self._ids or (d.about_event_id, d.recipient_id) in self._held:
@@ -134,6 +144,13 @@ class PgDeliveryStore:
         """Write the held deliveries; one already owed (a replay's) is left as it was."""
         if self._write_others is not None:
             await self._write_others()
+        if self._cancelled:
+            cancelled, self._cancelled = self._cancelled, {}
+            await self._conn.execute(
+                "UPDATE deliveries d SET status='cancelled', last_error=c.reason"
+                " FROM unnest($1::uuid[], $2::text[]) AS c(id, reason)"
+                " WHERE d.id = c.id AND d.status = 'pending'",
+                list(cancelled), list(cancelled.values()))
         if not self._held:
             return
         held, self._held, self._ids = list(self._held.values()), {}, set()
@@ -196,12 +213,32 @@ class PgDeliveryStore:
         await self.flush()
         return await self._conn.fetchval(SETTLE + SETTLED, *settle_args(d, attempt))
 
+    async def lock_cancellable(self, complaint_ids, templates) -> None:
+        """SKIP LOCKED: a row a dispatcher is claiming right now is on its way, which is what
+        `cancel` would find once that claim committed."""
+        rows = await self._conn.fetch(
+            "SELECT id, complaint_id, template, audience FROM deliveries"
+            " WHERE complaint_id = ANY($1::uuid[]) AND template = ANY($2::text[])"
+            " AND status = 'pending' AND claimed_at IS NULL FOR UPDATE SKIP LOCKED",
+            complaint_ids, list(templates))
+        self._locked = {complaint_id: [] for complaint_id in complaint_ids}
+        self._locked_templates = frozenset(templates)
+        for r in rows:
+            self._locked[r["complaint_id"]].append(r)
+
     async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         held = [key for key, d in self._held.items() if d.complaint_id == complaint_id
                 and d.template == template and d.status == "pending"
                 and audience in (None, d.audience)]
         for key in held:
             self._held[key] = replace(self._held[key], status="cancelled", last_error=reason)
+        if complaint_id in self._locked and template in self._locked_templates:
+            locked = self._locked[complaint_id]
+            hits = [r for r in locked if r["template"] == template
+                    and audience in (None, r["audience"])]
+            self._locked[complaint_id] = [r for r in locked if r not in hits]
+            self._cancelled.update((r["id"], reason) for r in hits)
+            return len(held) + len(hits)
         status = await self._conn.execute(
             "UPDATE deliveries SET status='cancelled', last_error=$3 WHERE complaint_id=$1"
             " AND template=$2 AND status='pending' AND claimed_at IS NULL"
@@ -361,6 +398,9 @@ class InMemoryDeliveryStore:
         for d in hits:
             self.deliveries[d.id] = replace(d, status="cancelled", last_error=reason)
         return len(hits)
+
+    async def lock_cancellable(self, complaint_ids, templates) -> None:
+        """Nothing to lock: one unit of work at a time, and `cancel` already works in memory."""
 
     async def get(self, delivery_id) -> Delivery | None:
         return self.deliveries.get(delivery_id)
