@@ -187,3 +187,48 @@ async def test_keeping_and_finding_at_once_finds_what_the_two_steps_find(make_uo
             kept(RUBBISH, T0, "1105", jurisdiction="kota-makassar"), since, 100)
     assert {f.complaint_id for f in found} == {road.complaint_id, again.complaint_id}
     assert alone == [], "kept, and nothing earlier in its jurisdiction"
+
+
+async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(pool, prefix):
+    """Migration 0010 packs the signatures kept before it; a replica of the previous version
+    still running during the upgrade keeps the bigint[] column only, and its rows read back
+    packed the same way. Either way the fingerprint reads back as it was made."""
+    import struct
+    from importlib import resources
+
+    from backbone.db import apply_migrations
+
+    schema = prefix.rstrip(".")
+    folder = resources.files("routing") / "migrations"
+    before = sorted(f.name for f in folder.iterdir() if f.name.endswith(".sql") and f.name < "0010")
+    road, again = kept(ROAD, T0, "1001"), kept(ROAD_AGAIN, T0 + timedelta(hours=1), "1002")
+
+    async def keep_as_before(conn, item: Indexed) -> None:
+        fp = item.fingerprint
+        await conn.execute(
+            "WITH kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number,"
+            " jurisdiction, submitted_at, category, lat, lon, kecamatan, signature)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING complaint_id)"
+            " INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id, submitted_at,"
+            " category, lat, lon, kecamatan) SELECT $3, k, $1, $4, $5, $6, $7, $8"
+            " FROM kept, unnest($10::bigint[]) AS k",
+            item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
+            fp.category, fp.lat, fp.lon, fp.kecamatan,
+            list(struct.unpack(">128I", fp.signature)), fp.bands())
+
+    async with pool.acquire() as conn:      # a database at 0009, with one complaint kept
+        for name in before:
+            await conn.execute((folder / name).read_text(encoding="utf-8"))
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)",
+                               f"routing:{name}")
+        await keep_as_before(conn, road)
+    assert await apply_migrations(pool, schema, "routing") == [
+        "routing:0010_duplicate_signatures_packed.sql"]
+    async with pool.acquire() as conn:      # the previous version's replica keeps another
+        assert await conn.fetchval("SELECT packed FROM duplicate_signatures WHERE complaint_id"
+                                   " = $1", road.complaint_id) == road.fingerprint.signature
+        await keep_as_before(conn, again)
+    new = kept(ROAD_LONGER, T0 + timedelta(hours=2), "1003")
+    async with RoutingPgUnitOfWork(pool, "/test", prefix, schema) as uow:
+        found = await uow.duplicates.keep_and_find(new, T0 - timedelta(days=1), 100)
+    assert sorted(found, key=lambda i: i.tracking_number) == [road, again]

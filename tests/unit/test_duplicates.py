@@ -108,6 +108,32 @@ def test_signatures_and_band_keys_are_stable_and_similar_texts_share_a_band():
     assert not set(a.bands()) & set(fp(RUBBISH).bands())
 
 
+def test_a_packed_signature_keeps_the_band_keys_and_estimate_of_its_values():
+    """Signatures are packed (512 bytes) since migration 0010; complaints kept before, whose
+    band keys came from the 128 values as integers, must still share bands with new ones, and
+    the estimate is still the share of equal values."""
+    import hashlib
+    import struct
+
+    def keys_of_values(values):     # how band keys were made from the values, before packing
+        return [int.from_bytes(hashlib.blake2b(
+            band.to_bytes(2, "big") + b"".join(int(v).to_bytes(8, "big")
+                                               for v in values[band * 4:(band + 1) * 4]),
+            digest_size=8).digest(), "big", signed=True) for band in range(BANDS)]
+
+    packed = signature(" ".join(ROAD))
+    values = struct.unpack(">128I", packed)
+    assert len(packed) == 512
+    assert fingerprint(*ROAD, T0).bands() == keys_of_values(values)
+    nothing = struct.unpack(">128I", signature(""))      # no shingles: every value at its maximum
+    assert set(nothing) == {2 ** 32 - 1}, "unsigned, all 32 bits"
+    assert fingerprint("", "", T0).bands() == keys_of_values(nothing)
+    other = signature(" ".join(ROAD_AGAIN))
+    equal = sum(x == y for x, y in zip(values, struct.unpack(">128I", other)))
+    assert 0 < equal < 128 and similarity(packed, other) == equal / 128
+    assert similarity(packed, packed[:-4]) == 0.0 and similarity(b"", b"") == 0.0
+
+
 def test_the_vicinity_admits_whatever_the_rule_could_accept():
     """The storage filter must never drop a pair the rule would keep: for earlier complaints of
     one text spread over categories, places (near the equator and far from it), kecamatan and

@@ -121,7 +121,7 @@ def _pair(r: asyncpg.Record) -> Pair:
 # Keep a complaint's signature and its band keys: $1..$10 as `_keep_args` gives them.
 _KEEP = (
     "kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
-    " submitted_at, category, lat, lon, kecamatan, signature)"
+    " submitted_at, category, lat, lon, kecamatan, packed)"
     " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (complaint_id) DO NOTHING"
     " RETURNING complaint_id),"
     " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
@@ -133,7 +133,7 @@ _KEEP = (
 def _keep_args(item: Indexed) -> tuple:
     fp = item.fingerprint
     return (item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
-            fp.category, fp.lat, fp.lon, fp.kecamatan, list(fp.signature), fp.bands())
+            fp.category, fp.lat, fp.lon, fp.kecamatan, fp.signature, fp.bands())
 
 
 def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, category: str,
@@ -179,10 +179,18 @@ def _near_args(near: Vicinity | None) -> tuple:
     return (near.category, *lat, *lon, near.kecamatan)
 
 
+# A kept complaint as `_indexed` reads it, from `duplicate_signatures s`. Its signature is
+# packed (migration 0010); a row an older replica kept during an upgrade has only the bigint[]
+# column, and is packed here the same way.
+_SIGNATURE_ROW = (
+    "s.complaint_id, s.tracking_number, s.jurisdiction, s.submitted_at, s.category, s.lat, s.lon,"
+    " s.kecamatan, COALESCE(s.packed, (SELECT string_agg(substring(int8send(v) FROM 5 FOR 4),"
+    " ''::bytea ORDER BY n) FROM unnest(s.signature) WITH ORDINALITY AS u(v, n))) AS signature")
+
+
 def _indexed(r: asyncpg.Record) -> Indexed:
     return Indexed(r["complaint_id"], r["tracking_number"], r["jurisdiction"], Fingerprint(
-        tuple(r["signature"]), r["submitted_at"], r["category"], r["lat"], r["lon"],
-        r["kecamatan"]))
+        r["signature"], r["submitted_at"], r["category"], r["lat"], r["lon"], r["kecamatan"]))
 
 
 class PgDuplicateStore:
@@ -197,7 +205,7 @@ class PgDuplicateStore:
                              near=None) -> list[Indexed]:
         rows = await self._conn.fetch(
             f"WITH {_RANKED}"
-            " SELECT s.* FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
+            f" SELECT {_SIGNATURE_ROW} FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
             " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
             jurisdiction, band_keys, since, exclude, limit, *_near_args(near))
         return [_indexed(r) for r in rows]
@@ -207,7 +215,7 @@ class PgDuplicateStore:
         # it excludes anyway. One row with kept false and no complaint, or one per complaint.
         rows = await self._conn.fetch(
             f"WITH {_KEEP}, {_KEEP_RANKED}"
-            " SELECT EXISTS (SELECT 1 FROM kept) AS kept, s.* FROM (SELECT 1) AS one"
+            f" SELECT EXISTS (SELECT 1 FROM kept) AS kept, {_SIGNATURE_ROW} FROM (SELECT 1) AS one"
             " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id)) ON true"
             " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
             *_keep_args(item), since, limit, *_near_args(near))

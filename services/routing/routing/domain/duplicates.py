@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+import numpy as np
 from datasketch import MinHash
 
 from routing.domain.normalise import normalise
@@ -41,6 +42,8 @@ BANDS, ROWS = 32, 4
 SEED = 1
 SCHEME = "affine32"   # datasketch 2's default, named so an upgrade cannot change stored signatures
 SHINGLE = 5
+_PACKED = np.dtype(">u4")           # a signature's values as stored (`Fingerprint.signature`)
+SIGNATURE_BYTES = NUM_PERM * _PACKED.itemsize
 EARTH_RADIUS_M = 6_371_008.8
 
 # Words that say nothing about the problem; dropping them makes rewordings closer.
@@ -63,9 +66,12 @@ class DuplicateRules:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is compared of one complaint. `signature`: MinHash values (NUM_PERM ints)."""
+    """What is compared of one complaint. `signature`: its NUM_PERM MinHash values, packed as
+    big-endian unsigned 32-bit integers (`SIGNATURE_BYTES` bytes): as stored and as compared,
+    so reading up to a hundred earlier complaints' signatures for a new one is one copy each,
+    not 128 integers each to decode and hold."""
 
-    signature: tuple[int, ...]
+    signature: bytes
     submitted_at: datetime
     category: str | None = None        # main category code, None when unknown
     lat: float | None = None
@@ -102,28 +108,32 @@ def _template() -> MinHash:
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
-def signature(text: str) -> tuple[int, ...]:
+def signature(text: str) -> bytes:
+    """The MinHash values of the text's shingles, packed (see `Fingerprint`)."""
     template = _template()
     m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=template.permutations, scheme=SCHEME)
     m.update_batch(s.encode("utf-8") for s in sorted(shingles(text)))
-    return tuple(int(v) for v in m.hashvalues)
+    return m.hashvalues.astype(_PACKED).tobytes()
 
 
-def band_keys(sig: tuple[int, ...] | list[int]) -> list[int]:
-    """One signed 64-bit key per band (its number and its rows hashed together), for an index."""
+def band_keys(sig: bytes) -> list[int]:
+    """One signed 64-bit key per band (its number and its rows hashed together), for an index.
+    Each row is hashed as 8 big-endian bytes: the keys are the ones kept before signatures were
+    packed, so complaints kept before and after still find each other."""
     keys = []
     for band in range(BANDS):
-        rows = sig[band * ROWS:(band + 1) * ROWS]
-        raw = band.to_bytes(2, "big") + b"".join(int(v).to_bytes(8, "big") for v in rows)
+        rows = sig[band * ROWS * 4:(band + 1) * ROWS * 4]
+        raw = band.to_bytes(2, "big") + b"".join(
+            b"\0\0\0\0" + rows[i:i + 4] for i in range(0, len(rows), 4))
         keys.append(int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big", signed=True))
     return keys
 
 
-def similarity(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> float:
+def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard: the share of equal MinHash values."""
-    if len(a) != len(b) or not a:
+    if len(a) != len(b) or not a or len(a) % 4:
         return 0.0
-    return sum(x == y for x, y in zip(a, b)) / len(a)
+    return int(np.count_nonzero(np.frombuffer(a, _PACKED) == np.frombuffer(b, _PACKED))) / (len(a) // 4)
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
