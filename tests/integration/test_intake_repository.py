@@ -191,3 +191,71 @@ async def test_tracking_numbers_come_in_blocks_and_each_is_handed_out_once(pool,
     async with make() as uow:
         after = int(await uow.complaints.next_tracking_number())
     assert after == first + 2 * 3 * 5 + 1, "12 numbers per replica: 3 blocks of 5 each"
+
+
+async def test_a_plain_submission_is_one_statement_all_or_nothing(pool, prefix):
+    """A submission sends nothing before its commit, so the complaint, its first timeline entry
+    and its outbox rows go in one statement with no BEGIN or COMMIT; one that fails (its
+    tracking number taken) leaves none of them. A unit of work that reads first still runs in a
+    transaction of its own."""
+    import uuid
+
+    from intake.adapters.repository import TrackingNumbers
+    from intake.domain.complaint import Complaint
+
+    schema = prefix.rstrip(".")
+    await twin_or_postgres("postgres", pool, prefix, "intake", IntakeInMemoryUnitOfWork,
+                           lambda s: IntakePgUnitOfWork(pool, CIPHER, prefix, s))
+    sent: list[str] = []
+
+    def log(query) -> None:         # (asyncpg's own type lookups are logged too)
+        sent.append(" ".join(query.query.split()))
+
+    def writes() -> list[str]:
+        return [q for q in sent if q.split()[0].upper().rstrip(";") in ("BEGIN", "COMMIT")
+                or "INSERT INTO" in q]
+
+    async def submitted(numbers=None, read_first=False) -> Complaint:
+        sent.clear()
+        async with IntakePgUnitOfWork(pool, CIPHER, prefix, schema, numbers) as uow:
+            uow.conn.add_query_logger(log)     # stays with the pooled connection: harmless here
+            if read_first:
+                await uow.complaints.search(ComplaintQuery(), T0)
+            complaint = Complaint.submit(
+                id=uuid.uuid4(), tracking_number=await uow.complaints.next_tracking_number(),
+                jurisdiction="kota-contoh", channel="web", title="Jalan berlubang",
+                description="Jalan berlubang besar di depan sekolah.", category=None,
+                location=None, anonymous=False, confidential=False, language="id",
+                reporter=None, access_token_hash="ab" * 32, now=T0, sealed_contact="")
+            await uow.complaints.add(complaint)
+            for event in complaint.events:
+                await uow.outbox.record(event)
+        return complaint
+
+    async def count(table: str) -> int:
+        async with pool.acquire() as conn:
+            return await conn.fetchval(f"SELECT count(*) FROM {schema}.{table}")
+
+    first = await submitted(TrackingNumbers(block=5))
+    [one] = writes()
+    assert "INSERT INTO complaints" in one and "INSERT INTO complaint_history" in one \
+        and "INSERT INTO outbox" in one, "one statement, no BEGIN or COMMIT"
+    async with IntakePgUnitOfWork(pool, CIPHER, prefix, schema) as uow:
+        stored = await uow.complaints.get(first.id)
+    assert stored.tracking_number == first.tracking_number and len(stored.history) == 1
+    outbox = await count("outbox")
+    assert outbox == len(first.events) > 0
+
+    class Taken:                    # hands out the first complaint's number again
+        async def next(self, conn) -> str:
+            return first.tracking_number
+
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await submitted(Taken())
+    assert len(writes()) == 1
+    assert (await count("complaints"), await count("complaint_history"),
+            await count("outbox")) == (1, 1, outbox), "none of the failed one is written"
+
+    await submitted(TrackingNumbers(block=5), read_first=True)
+    assert writes()[0] == "BEGIN;" and writes()[-1] == "COMMIT;", writes()
+    assert (await count("complaints"), await count("outbox")) == (2, 2 * outbox)

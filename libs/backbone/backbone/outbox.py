@@ -69,6 +69,11 @@ class PgOutbox:
         self._rows.append(row)
         return envelope
 
+    def take(self) -> list[OutboxRecord]:
+        """The staged rows, for a caller that writes them as part of a statement of its own."""
+        rows, self._rows = self._rows, []
+        return rows
+
     async def flush(self) -> int:
         """Write every staged row; returns how many."""
         if not self._rows:

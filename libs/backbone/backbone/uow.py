@@ -9,7 +9,7 @@ Services subclass `PgUnitOfWork` to add their repositories (`_attach`), and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import asyncpg
@@ -35,8 +35,36 @@ class Transactional(Protocol):
     def rollback(self) -> None: ...
 
 
+class Deferred:
+    """A unit of work's connection as its repositories see it: `before` runs ahead of each
+    statement (the unit of work begins its transaction there, and writes what must precede the
+    statement). Repositories send only `execute`, `fetch`, `fetchrow` and `fetchval`; `raw` is
+    the connection itself, for what needs no transaction (a sequence's next values)."""
+
+    def __init__(self, conn: asyncpg.Connection, before: Callable[[], Awaitable[None]]) -> None:
+        self.raw = conn
+        self._before = before
+
+    async def execute(self, query: str, *args: Any, **kwargs: Any) -> str:
+        await self._before()
+        return await self.raw.execute(query, *args, **kwargs)
+
+    async def fetch(self, query: str, *args: Any, **kwargs: Any) -> list[asyncpg.Record]:
+        await self._before()
+        return await self.raw.fetch(query, *args, **kwargs)
+
+    async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> asyncpg.Record | None:
+        await self._before()
+        return await self.raw.fetchrow(query, *args, **kwargs)
+
+    async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        await self._before()
+        return await self.raw.fetchval(query, *args, **kwargs)
+
+
 class PgUnitOfWork:
-    """One transaction on a pooled connection. After a commit that wrote outbox rows it calls
+    """One transaction on a pooled connection, begun by the first statement a repository sends
+    (see `_before_statement`). After a commit that wrote outbox rows it calls
     `wake_relay` (the relay of this process), and any `after_commit` callbacks a repository
     registered (e.g. notify's dispatcher for new deliveries): an in-process wake-up instead of
     LISTEN/NOTIFY, because a NOTIFY holds a cluster-wide lock across the commit's WAL flush and
@@ -64,31 +92,60 @@ class PgUnitOfWork:
         """Subclasses write here what their repositories held back until the end of the
         transaction (intake writes each changed complaint once)."""
 
+    async def _write_held(self) -> None:
+        """Subclasses write here what their repositories hold back that another statement may
+        need written first (intake's new complaint, before a row that refers to it)."""
+
+    async def _commit_at_once(self) -> int | None:
+        """Subclasses may write everything the unit of work holds, outbox rows included, in one
+        statement on `self.conn` when no statement has begun the transaction (PostgreSQL runs
+        a lone statement atomically): returns how many outbox rows it wrote, or None to commit
+        the usual way."""
+        return None
+
+    async def _before_statement(self) -> None:
+        """The transaction begins with the repositories' first statement, not with the unit of
+        work: one that sends nothing until its commit, and writes everything then in one
+        statement (`_commit_at_once`), spends no BEGIN and no COMMIT round trip."""
+        if self._begun:
+            if not self._writing_held:
+                self._writing_held = True
+                try:
+                    await self._write_held()
+                finally:
+                    self._writing_held = False
+            return
+        self._tx = self.conn.transaction()
+        await self._tx.start()
+        self._begun = True
+        await self._before_statement()
+
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
-        try:
-            self._tx = self.conn.transaction()
-            await self._tx.start()
-        except BaseException:
-            await self._release()
-            raise
-        self.outbox = PgOutbox(self.conn, self._source, self._prefix)
-        self.inbox = PgInbox(self.conn)
-        self._attach(self.conn)
+        self._begun = self._writing_held = False
+        db = Deferred(self.conn, self._before_statement)
+        self.outbox = PgOutbox(db, self._source, self._prefix)
+        self.inbox = PgInbox(db)
+        self._attach(db)   # type: ignore[arg-type]  # a Deferred does what repositories use
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None:
                 try:
-                    await self._before_commit()
-                    if await self.outbox.flush() and self.wake_relay is not None:
+                    published = None if self._begun else await self._commit_at_once()
+                    if published is None:
+                        await self._before_commit()
+                        published = await self.outbox.flush()
+                    if published and self.wake_relay is not None:
                         self.after_commit(self.wake_relay)
                 except BaseException:
-                    await self._tx.rollback()
+                    if self._begun:
+                        await self._tx.rollback()
                     raise
-                await self._tx.commit()
-            else:
+                if self._begun:
+                    await self._tx.commit()
+            elif self._begun:
                 await self._tx.rollback()
         finally:
             await self._release()

@@ -81,7 +81,7 @@ _HISTORY_JSON = (
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
 
 
-def _insert_history(first: int) -> str:
+def insert_history(first: int) -> str:
     """History rows for complaint $1, from the parallel arrays from parameter `first` on."""
     arrays = ", ".join(f"${first + i}::{kind}[]" for i, kind in enumerate(_HISTORY_TYPES))
     return ("INSERT INTO complaint_history (complaint_id, at, status, action, actor, note,"
@@ -89,7 +89,7 @@ def _insert_history(first: int) -> str:
 
 
 def _history_args(h: list[HistoryEntry]) -> tuple[list, ...]:
-    """New timeline entries as the parallel arrays `_insert_history` unnests."""
+    """New timeline entries as the parallel arrays `insert_history` unnests."""
     return ([e.at for e in h], [e.status.value for e in h], [e.action for e in h],
             [e.actor for e in h], [e.note for e in h], [e.actor_role for e in h],
             [e.from_status.value if e.from_status else None for e in h],
@@ -109,6 +109,19 @@ _FLUSH = (
     + ", ".join(f"${2 + len(_MUTABLE) + i}::{kind}[]"
                 for i, kind in enumerate(("uuid",) + _HISTORY_TYPES)) + ")"
 )
+
+
+# A new complaint and its first timeline entries: $1..$19 the complaint, $20..$27 the entries.
+# One statement of its own, or the first part of one that also writes the outbox rows
+# (`IntakePgUnitOfWork._commit_at_once`).
+ADD_CTE = (
+    "added AS (INSERT INTO complaints (id, tracking_number, jurisdiction, channel,"
+    " title, description, category, location, anonymous, confidential, language,"
+    " reporter_sealed, access_token_hash, status, assigned_opd_id, assigned_opd_name,"
+    " first_response_due_at, submitted_at, updated_at) VALUES"
+    " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19))")
+ADD = f"WITH {ADD_CTE} {insert_history(20)}"
+ADD_PARAMETERS = 27
 
 
 def _snapshot(c: Complaint) -> Complaint:
@@ -159,32 +172,43 @@ class PgComplaintRepository:
         self._locked: dict[uuid.UUID, Complaint] = {}      # as it stands, saved or not yet
         self._numbers: dict[str, uuid.UUID] = {}
         self._unwritten: dict[uuid.UUID, list[HistoryEntry]] = {}   # changed: its new entries
+        self._added: list[tuple] = []                                # new: `ADD`'s parameters
 
     def _remember(self, c: Complaint) -> None:
         self._locked[c.id] = _snapshot(c)
         self._numbers[c.tracking_number] = c.id
 
     async def next_tracking_number(self) -> str:
-        return await self._tracking_numbers.next(self._conn)
+        # A sequence needs no transaction (nextval is never rolled back), so taking a block
+        # does not begin the unit of work's.
+        return await self._tracking_numbers.next(getattr(self._conn, "raw", self._conn))
 
     async def add(self, complaint: Complaint) -> None:
+        """Held, and written before the next statement of the unit of work (`write_added`) or
+        with its outbox rows in one statement at its commit (`IntakePgUnitOfWork`)."""
         c = complaint
-        await self._conn.execute(
-            "WITH added AS (INSERT INTO complaints (id, tracking_number, jurisdiction, channel,"
-            " title, description, category, location, anonymous, confidential, language,"
-            " reporter_sealed, access_token_hash, status, assigned_opd_id, assigned_opd_name,"
-            " first_response_due_at, submitted_at, updated_at) VALUES"
-            " ($1,$2,$3,$4,$5,$6,$7,$8::jsonb,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19))"
-            f" {_insert_history(20)}",
+        self._added.append((
             c.id, c.tracking_number, c.jurisdiction, c.channel, c.title, c.description,
             c.category, c.location.model_dump_json() if c.location else None,
             c.anonymous, c.confidential, c.language,
             self._cipher.seal(asdict(c.reporter)) if c.reporter else None,
             c.access_token_hash, c.status.value, c.assigned_opd_id, c.assigned_opd_name,
             c.first_response_due_at, c.submitted_at, c.updated_at or c.submitted_at,
-            *_history_args(c.new_history),
-        )
+            *_history_args(c.new_history)))
         complaint.new_history.clear()
+
+    def take_sole_added(self) -> tuple | None:
+        """When the unit of work's only change here is one new complaint: its parameters for
+        `ADD_CTE` and `insert_history(20)`, handed to the caller to write."""
+        if len(self._added) != 1 or self._unwritten:
+            return None
+        added, self._added = self._added[0], []
+        return added
+
+    async def write_added(self) -> None:
+        added, self._added = self._added, []
+        for args in added:
+            await self._conn.execute(ADD, *args)
 
     async def save(self, complaint: Complaint) -> None:
         """Recorded now, written by `flush`: the state as it is, and its new timeline entries."""
@@ -193,7 +217,9 @@ class PgComplaintRepository:
         self._remember(complaint)
 
     async def flush(self) -> None:
-        """Every changed complaint's state and new timeline entries, in one statement."""
+        """The new complaints, then every changed complaint's state and new timeline entries,
+        in one statement."""
+        await self.write_added()
         if not self._unwritten:
             return
         changed = [self._locked[complaint_id] for complaint_id in self._unwritten]
