@@ -55,6 +55,8 @@ class IntakePgUnitOfWork(PgUnitOfWork):
         await self.complaints.write_added()     # a new complaint before rows that refer to it
 
     async def _before_commit(self) -> None:
+        # Anything else held back until the commit must stop `_commit_at_once` too, which
+        # skips this when it writes the submission itself.
         await self.complaints.flush()
 
     async def _commit_at_once(self) -> int | None:
