@@ -107,18 +107,16 @@ class PgUnitOfWork:
         """The transaction begins with the repositories' first statement, not with the unit of
         work: one that sends nothing until its commit, and writes everything then in one
         statement (`_commit_at_once`), spends no BEGIN and no COMMIT round trip."""
-        if self._begun:
-            if not self._writing_held:
-                self._writing_held = True
-                try:
-                    await self._write_held()
-                finally:
-                    self._writing_held = False
-            return
-        self._tx = self.conn.transaction()
-        await self._tx.start()
-        self._begun = True
-        await self._before_statement()
+        if not self._begun:
+            self._tx = self.conn.transaction()
+            await self._tx.start()
+            self._begun = True
+        if not self._writing_held:      # what `_write_held` sends comes back through here
+            self._writing_held = True
+            try:
+                await self._write_held()
+            finally:
+                self._writing_held = False
 
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
