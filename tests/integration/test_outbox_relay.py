@@ -92,3 +92,36 @@ async def test_published_rows_are_purged_after_retention(pool, prefix):
                        " (SELECT min(id) FROM outbox)")
     assert await purge(pool, Retention("outbox", "published_at", timedelta(hours=72))) == 1
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1, "unpublished rows are never purged"
+
+
+async def test_sent_rows_are_marked_by_the_next_read_and_on_a_graceful_stop(pool, prefix, bootstrap, dsn):
+    """No statement of its own marks a batch: the next read does (woken by the next commit, long
+    before the 60 s poll), and a graceful stop publishes and marks what is left, so nothing is
+    sent twice."""
+    await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
+    publisher = KafkaPublisher(bootstrap, "test-relay")
+    await publisher.start()
+    relay = OutboxRelay(dsn, prefix.rstrip("."), publisher, poll_interval=60)
+    relay.start()
+
+    async def record(n: int, wake: bool = True) -> None:
+        async with PgUnitOfWork(pool, "/test", prefix, prefix.rstrip(".")) as uow:
+            if wake:
+                uow.wake_relay = relay.wake  # as the service runtime wires it
+            await uow.outbox.record(sent(uuid.uuid4(), n))
+
+    unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    topic = NOTIFY_EVENTS.name(prefix)
+    try:
+        await record(0)
+        await read_topic(bootstrap, topic, expect=1)
+        await record(1)
+        await read_topic(bootstrap, topic, expect=2)
+        await eventually(lambda: pool.fetchval(f"SELECT ({unpublished}) = 1"), "first row marked")
+        await record(2, wake=False)  # found only by the stop's last turn
+    finally:
+        await relay.stop()
+        await publisher.stop()
+    assert await pool.fetchval(unpublished) == 0, "the stop marked what it sent"
+    assert len(await read_topic(bootstrap, topic, expect=3)) == 3
+    assert relay.published == 3
