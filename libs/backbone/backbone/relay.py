@@ -7,9 +7,9 @@ polling every `poll_interval`.
 
 Rows Kafka took are marked published by the relay's next read, in the same statement (at the
 latest one `poll_interval` later, and on a graceful stop), not by a statement of their own: one
-round trip and one commit fewer per batch, which is most of what a batch of one costs the
-database. A crash before the mark re-sends those rows, as a crash between send and mark always
-could; consumers drop the duplicate by event id.
+round trip fewer per batch (the read then commits the mark, so the commits stay as many). A
+crash before the mark re-sends those rows, as a crash between send and mark always could;
+consumers drop the duplicate by event id.
 
 It holds a dedicated connection, not a pooled one: the session lock lives on it,
 and when the database restarts the relay drops it and connects anew (a pooled connection once
@@ -143,8 +143,7 @@ class OutboxRelay(SupervisedLoop):
     async def publish_batch(self, conn: asyncpg.Connection) -> int:
         """Mark what the last batch sent, publish the oldest pending rows in id order; returns
         how many were settled."""
-        unmarked = self._unmarked
-        rows = await conn.fetch(_MARK_AND_READ, self._batch_size, unmarked)
+        rows = await conn.fetch(_MARK_AND_READ, self._batch_size, self._unmarked)
         self._unmarked = []
         if not rows:
             return 0
