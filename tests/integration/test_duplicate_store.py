@@ -200,7 +200,8 @@ async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(poo
 
     schema = prefix.rstrip(".")
     folder = resources.files("routing") / "migrations"
-    before = sorted(f.name for f in folder.iterdir() if f.name.endswith(".sql") and f.name < "0010")
+    names = sorted(f.name for f in folder.iterdir() if f.name.endswith(".sql"))
+    before = [name for name in names if name < "0010"]
     road, again = kept(ROAD, T0, "1001"), kept(ROAD_AGAIN, T0 + timedelta(hours=1), "1002")
 
     async def keep_as_before(conn, item: Indexed) -> None:
@@ -223,7 +224,7 @@ async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(poo
                                f"routing:{name}")
         await keep_as_before(conn, road)
     assert await apply_migrations(pool, schema, "routing") == [
-        "routing:0010_duplicate_signatures_packed.sql"]
+        f"routing:{name}" for name in names if name >= "0010"]
     async with pool.acquire() as conn:      # the previous version's replica keeps another
         assert await conn.fetchval("SELECT packed FROM duplicate_signatures WHERE complaint_id"
                                    " = $1", road.complaint_id) == road.fingerprint.signature

@@ -118,7 +118,8 @@ def _pair(r: asyncpg.Record) -> Pair:
                 r["status"], r["decided_by"], r["decided_at"], r["id"])
 
 
-# Keep a complaint's signature and its band keys: $1..$10 as `_keep_args` gives them.
+# Keep a complaint's signature and its band keys: $1..$10 as `_keep_args` gives them. The bands
+# are written only with a signature this statement kept, so a replay writes none (migration 0011).
 _KEEP = (
     "kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
     " submitted_at, category, lat, lon, kecamatan, packed)"
@@ -127,7 +128,7 @@ _KEEP = (
     " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
     " submitted_at, category, lat, lon, kecamatan)"
     " SELECT $3, k, kept.complaint_id, $4, $5, $6, $7, $8 FROM kept,"
-    " unnest($10::bigint[]) AS k ON CONFLICT DO NOTHING)")
+    " unnest($10::bigint[]) AS k)")
 
 
 def _keep_args(item: Indexed) -> tuple:
