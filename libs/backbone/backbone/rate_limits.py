@@ -1,6 +1,13 @@
 """Per-client and per-token request rate limits for every service's HTTP API, with the `limits`
-library: a moving window per client address and per bearer token, answered with 429, a
+library: a sliding window per client address and per bearer token, answered with 429, a
 Retry-After header and a problem document once spent.
+
+Sliding window counter, not moving window: two counters per key (this window and the last,
+weighted by how much of it is still inside) instead of one timestamp per request in the window.
+So a key costs the same memory at 600/minute as at 10, and a hit does no per-key scan. In
+memory, the moving window's expiry also sent every key's scan to a worker thread after each
+request: that thread hop was about a tenth of intake's samples under load (0.25 ms of its CPU
+per complaint at 50/s).
 
 The client is the peer address, or, when the peer is a trusted proxy, the nearest untrusted
 address in X-Forwarded-For (a client cannot pick its own key by sending the header itself).
@@ -18,7 +25,7 @@ import time
 from typing import Any
 
 import limits
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 EXEMPT = ("/healthz", "/readyz", "/livez", "/metrics")
@@ -33,7 +40,7 @@ class RateLimits:
         self.per_client = limits.parse_many(per_client) if per_client.strip() else []
         self.per_token = limits.parse_many(per_token) if per_token.strip() else []
         uri = storage if storage.startswith("async+") else "async+" + storage
-        self.limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self.limiter = SlidingWindowCounterRateLimiter(storage_from_string(uri))
         self.trusted = {p.strip() for p in trusted_proxies.split(",") if p.strip()}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
