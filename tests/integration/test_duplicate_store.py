@@ -233,3 +233,22 @@ async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(poo
     async with RoutingPgUnitOfWork(pool, "/test", prefix, schema) as uow:
         found = await uow.duplicates.keep_and_find(new, T0 - timedelta(days=1), 100)
     assert sorted(found, key=lambda i: i.tracking_number) == [road, again]
+
+
+async def test_a_replay_writes_no_second_set_of_bands(pool, prefix):
+    """The bands have no key to refuse a copy (migration 0011): the statement that keeps a
+    signature must write its bands once, and a replay, kept nothing, must write none."""
+    from backbone.db import apply_migrations
+
+    schema = prefix.rstrip(".")
+    await apply_migrations(pool, schema, "routing")
+    road = kept(ROAD, T0, "1201")
+    since = T0 - timedelta(days=6)
+    for _ in range(2):
+        async with RoutingPgUnitOfWork(pool, "/test", prefix, schema) as uow:
+            await uow.duplicates.keep_and_find(road, since, 100)
+            await uow.duplicates.index(road)
+    async with pool.acquire() as conn:
+        rows = await conn.fetchval(f"SELECT count(*) FROM {schema}.duplicate_bands"
+                                   " WHERE complaint_id = $1", road.complaint_id)
+    assert rows == len(set(road.fingerprint.bands())) == len(road.fingerprint.bands())
