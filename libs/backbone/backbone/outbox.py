@@ -76,9 +76,9 @@ class PgOutbox:
 
     async def flush(self) -> int:
         """Write every staged row; returns how many."""
-        if not self._rows:
+        rows = self.take()
+        if not rows:
             return 0
-        rows, self._rows = self._rows, []
         await self._conn.execute(insert_rows(1), *row_arrays(rows))
         return len(rows)
 

@@ -40,15 +40,29 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 
+def _mark_sql(sent: str) -> str:
+    """The UPDATE that marks the rows whose ids are in array parameter `sent` as published."""
+    return ("UPDATE outbox SET published_at = now()"
+            f" WHERE id = ANY({sent}::bigint[]) AND published_at IS NULL")
+
+
+def _pending_sql(sent: str) -> str:
+    """Rows still to publish: neither marked, nor quarantined, nor sent and not yet marked."""
+    return f"published_at IS NULL AND quarantined_at IS NULL AND id <> ALL({sent}::bigint[])"
+
+
 # The previous batch's rows are marked in the statement that reads the next one. The read sees
 # the table as it was before the mark, so it leaves those rows out itself.
-_MARK_AND_READ = (
-    "WITH marked AS (UPDATE outbox SET published_at = now()"
-    "  WHERE id = ANY($2::bigint[]) AND published_at IS NULL)"
-    " SELECT id, topic, key, value, headers, traceparent FROM outbox"
-    " WHERE published_at IS NULL AND quarantined_at IS NULL AND id <> ALL($2::bigint[])"
-    " ORDER BY id LIMIT $1")
-_MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]) AND published_at IS NULL"
+_MARK_AND_READ = (f"WITH marked AS ({_mark_sql('$2')})"
+                  " SELECT id, topic, key, value, headers, traceparent FROM outbox"
+                  f" WHERE {_pending_sql('$2')} ORDER BY id LIMIT $1")
+_MARK = _mark_sql("$1")
+# Backlog, its oldest row's age and the quarantine's size (rows sent, not yet marked, are no
+# backlog).
+_STATS = (f"SELECT (SELECT count(*) FROM outbox WHERE {_pending_sql('$1')}) AS backlog,"
+          " (SELECT extract(epoch FROM now() - created_at) FROM outbox"
+          f"  WHERE {_pending_sql('$1')} ORDER BY id LIMIT 1) AS oldest,"
+          " (SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL) AS quarantined")
 
 
 class KafkaUnavailable(Exception):
@@ -188,14 +202,7 @@ class OutboxRelay(SupervisedLoop):
         if time.monotonic() < self._next_stats:
             return
         self._next_stats = time.monotonic() + 5
-        # Rows sent and not yet marked are not backlog.
-        row = await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL AND quarantined_at IS NULL"
-            "  AND id <> ALL($1::bigint[])) AS backlog,"
-            " (SELECT extract(epoch FROM now() - created_at) FROM outbox WHERE published_at IS NULL"
-            "  AND quarantined_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT 1) AS oldest,"
-            " (SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL) AS quarantined",
-            self._unmarked)
+        row = await conn.fetchrow(_STATS, self._unmarked)
         metrics.OUTBOX_BACKLOG.labels(self.service).set(row["backlog"])
         metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(float(row["oldest"] or 0))
         metrics.OUTBOX_QUARANTINED.labels(self.service).set(row["quarantined"])
