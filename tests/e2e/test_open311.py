@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -171,3 +172,35 @@ def test_refusals_are_the_spec_error_list(api, api_key, fmt):
     assert unknown[0]["code"] == 404
     answer(api.get(f"{V2}/services.{fmt}", params={"jurisdiction_id": "kota-entah"}), "errors",
            "errors", fmt, 404)
+
+
+def test_a_retried_post_with_an_idempotency_key_files_one_complaint(platform, api, api_key):
+    """A front end that lost the answer (a timeout, a dropped connection) posts again with the
+    same Idempotency-Key: it gets the first service request back, including when the two
+    arrive at once; the same key with another form is refused."""
+    form = {"api_key": api_key, "service_code": "lingkungan.sampah", "lat": "-6.91", "long": "107.61",
+            "description": f"Sampah menumpuk di TPS ({uuid.uuid4().hex[:6]}), sudah seminggu."}
+    retry = {"Idempotency-Key": f"fms-{uuid.uuid4()}"}
+    [first] = answer(api.post(f"{V2}/requests.json", data=form, headers=retry), "service_requests",
+                     "post_service_request", "json", 201)
+    again = api.post(f"{V2}/requests.xml", data=form, headers=retry)
+    [replayed] = answer(again, "service_requests", "post_service_request", "xml", 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert (replayed["service_request_id"], replayed["token"]) == (first["service_request_id"],
+                                                                   first["token"])
+    changed = api.post(f"{V2}/requests.json", data={**form, "lat": "-6.92"}, headers=retry)
+    [refused] = answer(changed, "errors", "errors", "json", 422)
+    assert "Idempotency-Key" in refused["description"]
+
+    together = {"Idempotency-Key": f"fms-{uuid.uuid4()}"}
+    url = platform.service_url("intake") + f"{V2}/requests.json"
+
+    def post():
+        with httpx.Client(timeout=10) as client:
+            return client.post(url, data=form, headers=together)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: post(), range(4)))
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert len({a.json()[0]["service_request_id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 3

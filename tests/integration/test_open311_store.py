@@ -1,6 +1,7 @@
 """intake's Open311 store keeps one contract on the in-memory twin and on PostgreSQL: API keys
 by digest (revoked ones no longer found), the Open311 extras of a request and its token, and
-the public history read as updates (rahasia complaints never in it)."""
+the public history read as updates (rahasia complaints never in it), and a front end's retry
+with an Idempotency-Key answered from what the first POST stored."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -51,15 +52,15 @@ async def test_keys_are_found_by_digest_until_revoked(make_uow):
         assert listed.revoked_at == T0 + timedelta(hours=1)
 
 
-async def _submit(uow, key: ApiKey, confidential=False):
+async def _submit(uow, key: ApiKey, confidential=False, idempotency_key=None, size="besar"):
     token = uuid.uuid4().hex
-    complaint = await handlers.submit_open311(SubmitComplaint(
+    receipt = await handlers.submit_open311(SubmitComplaint(
         title="Jalan berlubang", description="Jalan berlubang besar di depan sekolah.",
         category="pupr.jalan-rusak", channel="open311", confidential=confidential), Open311Request(
         complaint_id=uuid.UUID(int=0), api_key_id=key.id, token=token, created_at=T0,
-        attributes={"ukuran": "besar"}, media_url="https://fms.example/1.jpg", address_id="A-1"),
-        uow, DEPS)
-    return complaint, token
+        attributes={"ukuran": size}, media_url="https://fms.example/1.jpg", address_id="A-1"),
+        uow, DEPS, idempotency_key)
+    return receipt.complaint, receipt.token
 
 
 async def test_a_request_keeps_its_extras_and_token_and_history_reads_as_updates(make_uow):
@@ -113,3 +114,24 @@ async def test_a_citizens_update_answers_the_id_of_the_entry_it_wrote(make_uow):
     async with make_uow() as uow:
         assert update_id > before
         assert update_id == await uow.open311.last_update_id(public.id)
+
+
+async def test_a_retry_with_an_idempotency_key_is_answered_from_the_first_request(make_uow):
+    fms, other = _key(), _key("lapor-app")
+    async with make_uow() as uow:
+        await uow.open311.add_key(fms)
+        await uow.open311.add_key(other)
+    async with make_uow() as uow:
+        first, token = await _submit(uow, fms, idempotency_key="fms-report-1")
+    async with make_uow() as uow:
+        again, token_again = await _submit(uow, fms, idempotency_key="fms-report-1")
+        assert (again.id, token_again) == (first.id, token)
+        with pytest.raises(handlers.IdempotencyKeyReused):
+            await _submit(uow, fms, idempotency_key="fms-report-1", size="kecil")
+    async with make_uow() as uow:
+        theirs, _ = await _submit(uow, other, idempotency_key="fms-report-1")
+        plain, _ = await _submit(uow, fms, idempotency_key="fms-report-1-different")
+    assert len({first.id, theirs.id, plain.id}) == 3
+    async with make_uow() as uow:
+        assert (await uow.open311.request_for(first.id)).token == token
+        assert await uow.open311.tracking_number_for_token(token) == first.tracking_number

@@ -199,3 +199,45 @@ async def test_updates_round_trip(client):
     assert again.status_code == 400 and "does not await" in again.json()[0]["description"]
     updates = (await client.get("/servicerequestupdates.json", params={"start_date": "2026-11-01T00:00:00Z"})).json()
     assert "Lubangnya" not in str(updates) and "Pelapor memberikan tanggapan." in str(updates)
+
+
+async def test_a_retry_with_an_idempotency_key_answers_the_first_request(client):
+    """A front end that lost the answer posts again: the first service request comes back,
+    the complaint is filed once; another form under the same key is refused."""
+    retry = {"Idempotency-Key": "fms-report-4711"}
+    first = await client.post("/requests.json", data={**FORM, "api_key": client.key}, headers=retry)
+    again = await client.post("/requests.json", data={**FORM, "api_key": client.key}, headers=retry)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert again.json()[0]["service_request_id"] == first.json()[0]["service_request_id"]
+    assert again.json()[0]["token"] == first.json()[0]["token"]
+    assert len(client.app.state.runtime.uow.complaints.rows) == 1
+
+    other = await client.post("/requests.json", headers=retry, data={
+        **FORM, "api_key": client.key, "attribute[ukuran]": "kecil"})
+    assert other.status_code == 422
+    assert other.json()[0]["code"] == 422 and "Idempotency-Key" in other.json()[0]["description"]
+    assert len(client.app.state.runtime.uow.complaints.rows) == 1
+
+
+async def test_idempotency_keys_belong_to_one_front_end(client):
+    """Two front ends that happen to choose the same key file two complaints; neither ever
+    gets the other's request back."""
+    key, secret = api_keys_api.new_key("lapor-app", NOW)
+    async with client.app.state.runtime.uow as uow:
+        await uow.open311.add_key(key)
+    retry = {"Idempotency-Key": "report-00000001"}
+    mine = await client.post("/requests.json", data={**FORM, "api_key": client.key}, headers=retry)
+    theirs = await client.post("/requests.json", data={**FORM, "api_key": secret}, headers=retry)
+    assert mine.status_code == theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()[0]["service_request_id"] != mine.json()[0]["service_request_id"]
+
+
+@pytest.mark.parametrize("value", ["short", "k" * 256])
+async def test_an_idempotency_key_out_of_bounds_is_a_400(client, value):
+    posted = await client.post("/requests.xml", data={**FORM, "api_key": client.key},
+                               headers={"Idempotency-Key": value})
+    assert posted.status_code == 400 and b"Idempotency-Key" in posted.content
+    assert not client.app.state.runtime.uow.complaints.rows

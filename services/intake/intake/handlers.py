@@ -62,9 +62,12 @@ class SubmitDeps:
 
 
 async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: SubmitDeps,
-                           idempotency_key: str | None = None) -> Receipt:
-    """File a complaint; with an idempotency key, a retry returns the first receipt instead."""
-    request_hash = hashlib.sha256(cmd.fingerprint().encode()).hexdigest()
+                           idempotency_key: str | None = None, *,
+                           also_carried: str = "") -> Receipt:
+    """File a complaint; with an idempotency key, a retry returns the first receipt instead.
+    `also_carried`: what the request held beyond the command (an Open311 POST's attribute
+    answers, media_url, ...), so a retry must match that too."""
+    request_hash = hashlib.sha256((cmd.fingerprint() + also_carried).encode()).hexdigest()
     key_hash = hash_key(idempotency_key) if idempotency_key is not None else None
     if key_hash is not None:
         await uow.complaints.lock_idempotency_key(key_hash)
@@ -428,14 +431,39 @@ async def read_attachment(tracking_number: str, attachment_id: uuid.UUID, caller
 # ---- Open311 (GeoReport v2 and mySociety's servicerequestupdates), see intake/open311/
 
 
+@dataclass(frozen=True)
+class Open311Receipt:
+    """What an Open311 POST answers: the complaint and the front end's lookup token; on a
+    retry with the same Idempotency-Key, the first ones again."""
+
+    complaint: Complaint
+    token: str
+    replayed: bool = False
+
+
+def open311_idempotency_key(api_key_id: uuid.UUID, key: str) -> str:
+    """A front end's Idempotency-Key, scoped to that front end: two front ends never share a
+    key, and no key sent to the native API can stand for one (a header value holds no NUL)."""
+    return f"open311\x00{api_key_id}\x00{key}"
+
+
 async def submit_open311(cmd: SubmitComplaint, extra: "Open311Request", uow: IntakeUnitOfWork,
-                         deps: SubmitDeps) -> Complaint:
+                         deps: SubmitDeps, idempotency_key: str | None = None) -> Open311Receipt:
     """File a complaint from an Open311 front end and record what only Open311 carries (the
     front end's key, the token, attribute answers, media_url, ...) in the same transaction.
-    `extra.complaint_id` is filled in here."""
-    receipt = await submit_complaint(cmd, uow, deps)
+    `extra.complaint_id` is filled in here. With an `Idempotency-Key` (GeoReport v2 has no
+    retry rule of its own), a front end that lost the answer and posts again gets the first
+    service request back instead of filing the complaint twice."""
+    key = (open311_idempotency_key(extra.api_key_id, idempotency_key)
+           if idempotency_key is not None else None)
+    receipt = await submit_complaint(cmd, uow, deps, key, also_carried=extra.fingerprint())
+    if receipt.replayed:
+        first = await uow.open311.request_for(receipt.complaint.id)
+        if first is None or first.api_key_id != extra.api_key_id:
+            raise IdempotencyKeyReused()
+        return Open311Receipt(receipt.complaint, first.token, replayed=True)
     await uow.open311.add_request(replace(extra, complaint_id=receipt.complaint.id))
-    return receipt.complaint
+    return Open311Receipt(receipt.complaint, extra.token)
 
 
 async def post_open311_update(tracking_number: str, api_key_id: uuid.UUID, cmd: TakeAction,

@@ -45,6 +45,13 @@ class Open311Request:
     device_id: str | None = None
     account_id: str | None = None
 
+    def fingerprint(self) -> str:
+        """What the front end sent beyond the complaint, as canonical JSON (a retry with an
+        Idempotency-Key must match it); the token and time are the platform's, not sent."""
+        return json.dumps({"attributes": self.attributes, "media_url": self.media_url,
+                           "address_id": self.address_id, "device_id": self.device_id,
+                           "account_id": self.account_id}, sort_keys=True, ensure_ascii=False)
+
 
 @dataclass(frozen=True)
 class HistoryRow:

@@ -152,24 +152,39 @@ async def service_definition(request: Request, fmt: Format, code: str | None) ->
 
 @_resource("/requests", ["POST"], "Open311: submit a service request (needs api_key)")
 async def post_request(request: Request, fmt: Format, _: str | None) -> Response:
+    """An `Idempotency-Key` header (optional, 8 to 255 characters) makes a retry safe: the
+    same key and form from the same front end answer the first service request again
+    (`Idempotent-Replayed: true`); the same key with another form is a 422."""
     form = await _form(request)
     jurisdiction = _jurisdiction(request, form)
+    idempotency_key = _idempotency_key(request)
     state = request.app.state
-    token = secrets.token_urlsafe(16)
     async with state.runtime.unit_of_work() as uow:
         key = await _front_end(form, uow)   # a stranger learns nothing, not even what is wrong
         cmd, extra = mapping.submission(form, TAXONOMY, jurisdiction)
         cmd = dataclasses.replace(cmd, frontend=key.name)   # its webhooks hear of it
-        complaint = await handlers.submit_open311(cmd, Open311Request(
-            complaint_id=uuid.UUID(int=0), api_key_id=key.id, token=token,
-            created_at=state.clock(), attributes=extra.attributes, media_url=extra.media_url,
-            address_id=extra.address_id, device_id=extra.device_id,
-            account_id=extra.account_id), uow, state.submit_deps)
-    answer = {"service_request_id": complaint.tracking_number, "token": token,
-              "service_notice": "Pengaduan diterima; nomor lacak "
-                                f"{complaint.tracking_number}.",
+        try:
+            receipt = await handlers.submit_open311(cmd, Open311Request(
+                complaint_id=uuid.UUID(int=0), api_key_id=key.id, token=secrets.token_urlsafe(16),
+                created_at=state.clock(), attributes=extra.attributes, media_url=extra.media_url,
+                address_id=extra.address_id, device_id=extra.device_id,
+                account_id=extra.account_id), uow, state.submit_deps, idempotency_key)
+        except handlers.IdempotencyKeyReused:
+            raise Open311Error(422, "this Idempotency-Key was already used for a different "
+                                    "request") from None
+    number = receipt.complaint.tracking_number
+    answer = {"service_request_id": number, "token": receipt.token,
+              "service_notice": f"Pengaduan diterima; nomor lacak {number}.",
               "account_id": extra.account_id}
-    return render(fmt, "service_requests", [answer], 201)
+    return render(fmt, "service_requests", [answer], 201,
+                  {"Idempotent-Replayed": "true"} if receipt.replayed else None)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    value = request.headers.get("idempotency-key")
+    if value is not None and not 8 <= len(value) <= 255:
+        raise Open311Error(400, "Idempotency-Key must be 8 to 255 characters")
+    return value
 
 
 @_resource("/tokens", ["GET"], "Open311: the service request id of a token", named=True)
