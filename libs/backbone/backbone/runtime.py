@@ -38,6 +38,7 @@ from backbone.consumer_loop import KafkaConsumerLoop
 from backbone.db import DbTimeouts, apply_migrations, create_pool
 from backbone.errors import is_transient
 from backbone.http_limits import BodyLimits, UploadRoute
+from backbone.quarantine_api import quarantine_router
 from backbone.rate_limits import RateLimits
 from backbone.kafka import KafkaPublisher, ensure_topics
 from backbone.loops import SupervisedLoop, Watchdog
@@ -275,6 +276,7 @@ def build_app(runtime: Runtime, *, routers: Sequence[APIRouter] = (),
     app = FastAPI(lifespan=lifespan, **fastapi_args)
     app.state.runtime = runtime
     app.include_router(health_router(runtime))
+    app.include_router(quarantine_router())
     for router in routers:
         app.include_router(router)
     # Added last is outermost: the edge (trace id, latency) sees the limits' 429, 413, 408 too.
