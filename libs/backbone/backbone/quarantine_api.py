@@ -64,14 +64,12 @@ def quarantine_router() -> APIRouter:
     async def listed(request: Request, _: Operator,
                      topic: Annotated[str | None, Query(max_length=249)] = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Quarantine:
-        pool = _pool(request)
-        rows = await pool.fetch(
-            f"SELECT {_COLUMNS} FROM outbox WHERE quarantined_at IS NOT NULL"
-            " AND ($1::text IS NULL OR topic = $1) ORDER BY id LIMIT $2", topic, limit)
-        total = await pool.fetchval(
-            "SELECT count(*) FROM outbox WHERE quarantined_at IS NOT NULL"
-            " AND ($1::text IS NULL OR topic = $1)", topic)
-        return Quarantine(rows=[QuarantinedRow(**dict(r)) for r in rows], total=total)
+        rows = await request.app.state.runtime.pool.fetch(
+            f"SELECT {_COLUMNS}, count(*) OVER () AS total FROM outbox"
+            " WHERE quarantined_at IS NOT NULL AND ($1::text IS NULL OR topic = $1)"
+            " ORDER BY id LIMIT $2", topic, limit)
+        return Quarantine(rows=[QuarantinedRow(**dict(r)) for r in rows],
+                          total=rows[0]["total"] if rows else 0)
 
     @router.post("/{row_id}/release", response_model=Released,
                  summary="Operators: give one quarantined row back to the relay (404 if it is "
@@ -92,18 +90,12 @@ def quarantine_router() -> APIRouter:
     return router
 
 
-def _pool(request: Request):
-    runtime = request.app.state.runtime
-    if runtime.pool is None:
-        raise HTTPException(503, "The database is not reachable yet", headers={"Retry-After": "5"})
-    return runtime.pool
-
-
 async def _release(request: Request, where: str, value: Any) -> list[QuarantinedRow]:
-    rows = await _pool(request).fetch(
+    """A database that is away raises a transient error: `backbone.problems` answers 503."""
+    runtime = request.app.state.runtime
+    rows = await runtime.pool.fetch(
         f"UPDATE outbox SET quarantined_at = NULL WHERE quarantined_at IS NOT NULL AND {where}"
         f" RETURNING {_COLUMNS}", value)
-    relay = request.app.state.runtime.relay
-    if rows and relay is not None:
-        relay.wake()
+    if rows and runtime.relay is not None:
+        runtime.relay.wake()
     return sorted((QuarantinedRow(**dict(r)) for r in rows), key=lambda r: r.id)
