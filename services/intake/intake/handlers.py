@@ -67,9 +67,9 @@ async def submit_complaint(cmd: SubmitComplaint, uow: IntakeUnitOfWork, deps: Su
     """File a complaint; with an idempotency key, a retry returns the first receipt instead.
     `also_carried`: what the request held beyond the command (an Open311 POST's attribute
     answers, media_url, ...), so a retry must match that too."""
-    request_hash = hashlib.sha256((cmd.fingerprint() + also_carried).encode()).hexdigest()
     key_hash = hash_key(idempotency_key) if idempotency_key is not None else None
-    if key_hash is not None:
+    if key_hash is not None:   # a plain submission has no fingerprint to keep or compare
+        request_hash = hashlib.sha256((cmd.fingerprint() + also_carried).encode()).hexdigest()
         await uow.complaints.lock_idempotency_key(key_hash)
         previous = await uow.complaints.find_idempotent(key_hash)
         if previous is not None:
@@ -454,9 +454,12 @@ async def submit_open311(cmd: SubmitComplaint, extra: "Open311Request", uow: Int
     `extra.complaint_id` is filled in here. With an `Idempotency-Key` (GeoReport v2 has no
     retry rule of its own), a front end that lost the answer and posts again gets the first
     service request back instead of filing the complaint twice."""
-    key = (open311_idempotency_key(extra.api_key_id, idempotency_key)
-           if idempotency_key is not None else None)
-    receipt = await submit_complaint(cmd, uow, deps, key, also_carried=extra.fingerprint())
+    if idempotency_key is None:
+        receipt = await submit_complaint(cmd, uow, deps)
+    else:
+        receipt = await submit_complaint(
+            cmd, uow, deps, open311_idempotency_key(extra.api_key_id, idempotency_key),
+            also_carried=extra.fingerprint())
     if receipt.replayed:
         first = await uow.open311.request_for(receipt.complaint.id)
         if first is None or first.api_key_id != extra.api_key_id:
