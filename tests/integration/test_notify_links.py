@@ -284,6 +284,12 @@ async def test_the_upgrades_keep_what_was_owed_and_its_uniqueness(pool, prefix):
     assert due.delivery.channel == "pending" and due.delivery.channels == ()
 
 
+async def read_ahead(uow, complaint_ids):
+    """As a consumer batch does: the reads go with the inbox claim, in one statement."""
+    assert await uow.inbox.claim_many("notify", [str(uuid.uuid4())],
+                                      handlers.read_ahead(complaint_ids, uow))
+
+
 async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
     """What a consumer batch reads before its handlers, and what they write (held back until
     the commit on PostgreSQL), is what later reads in the batch and later batches see: a
@@ -294,7 +300,7 @@ async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
     profile = Profile(cid, "1000011", "kota-bandung", "web", False, None, "Jalan rusak")
     received = Fact(uuid.uuid4(), cid, T0, "complaint_received", {})
     async with make_uow() as uow:
-        await handlers.read_ahead([cid, duplicate], uow)
+        await read_ahead(uow, [cid, duplicate])
         assert await uow.contacts.profile(cid) is None
         assert await uow.merges.followers(cid, T0) == []
         await uow.contacts.assigned(cid, "pupr", "Dinas PUPR")
@@ -311,7 +317,7 @@ async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
         assert await uow.merges.link(duplicate, cid, T0)
         assert await uow.merges.followers(cid, T0) == [duplicate]
     async with make_uow() as uow:
-        await handlers.read_ahead([cid], uow)
+        await read_ahead(uow, [cid])
         assert await uow.contacts.profile(cid) == profile
         assert await uow.contacts.opd_name(cid, "dlh") == "Dinas Lingkungan Hidup"
         assert await uow.merges.followers(cid, T0) == [duplicate]

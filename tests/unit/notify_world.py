@@ -35,13 +35,13 @@ class Consumer:
 
     def __init__(self) -> None:
         self.handlers = {}
-        self.before = None
+        self.ahead = None
 
     def on(self, event_type, handler) -> None:
         self.handlers[event_type] = handler
 
-    def before_batch(self, hook) -> None:
-        self.before = hook
+    def read_ahead(self, hook) -> None:
+        self.ahead = hook
 
 
 _CONSUMER = Consumer()

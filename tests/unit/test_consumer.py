@@ -8,6 +8,7 @@ import pytest
 
 from backbone.consumer import ConsumedRecord, EventConsumer, Outcome, PermanentError
 from backbone.kafka import InMemoryPublisher
+from backbone.reads import Read
 from backbone.uow import InMemoryUnitOfWork
 from contracts.envelope import from_record, to_record, wrap
 from contracts.events import ComplaintAssignedV1, NotificationSentV1
@@ -174,27 +175,36 @@ async def test_a_long_batch_reports_progress_after_each_record():
     assert beats[-2:] == [6, 6], "after the failed batch, each record alone reports too"
 
 
-async def test_the_batch_hook_sees_the_new_events_once_before_any_handler():
-    """`before_batch` runs once per batch, in its unit of work, before the first handler, with
-    the complaints of only the events not applied before (a redelivered one is not read for
-    again)."""
+async def test_the_read_ahead_goes_with_the_claim_once_before_any_handler():
+    """`read_ahead` is asked once per batch, in its unit of work, before the first handler,
+    for every complaint of the batch (distinct, in order); its reads go to the inbox with the
+    claim, so they cost no round trip of their own."""
     calls: list[tuple] = []
+    claims: list[tuple] = []
 
     async def handler(event, uow):
         calls.append(("handler", event.complaint_id))
 
-    async def hook(complaint_ids, uow):
+    def hook(complaint_ids, uow):
         calls.append(("hook", complaint_ids, uow))
+        return [Read("SELECT 1", (), ("one",), lambda rows: None)]
 
     f = Fixture(handler)
-    f.consumer.before_batch(hook)
+    claim_many = f.uow.inbox.claim_many
+
+    async def watched(consumer, event_ids, reads=()):
+        claims.append((consumer, list(event_ids), list(reads)))
+        return await claim_many(consumer, event_ids, reads)
+
+    f.uow.inbox.claim_many = watched
+    f.consumer.read_ahead(hook)
     first, second = record_of(assigned()), record_of(assigned(), 1)
     await f.consumer.process(first)
     calls.clear()
-    outcomes = await f.consumer.process_batch([first, second])
-    assert outcomes == [Outcome.DUPLICATE, Outcome.APPLIED]
-    cid = from_record(second.key, second.value, second.headers).event.complaint_id
-    assert calls == [("hook", [cid], f.uow), ("handler", cid)]
-    calls.clear()
-    assert await f.consumer.process(first) is Outcome.DUPLICATE
-    assert calls == [], "nothing new: no hook"
+    claims.clear()
+    outcomes = await f.consumer.process_batch([first, second, first])
+    assert outcomes == [Outcome.DUPLICATE, Outcome.APPLIED, Outcome.DUPLICATE]
+    ids = [from_record(r.key, r.value, r.headers).event.complaint_id for r in (first, second)]
+    assert calls == [("hook", sorted(ids), f.uow), ("handler", ids[1])]
+    assert len(claims) == 1 and [r.sql for r in claims[0][2]] == ["SELECT 1"], \
+        "the reads ride on the batch's one claim"

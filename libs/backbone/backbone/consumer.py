@@ -2,7 +2,8 @@
 failures by cause, dead-letter only poison.
 
 A batch (what one poll returned, in partition order) is applied in one unit of work: the inbox
-claims every event id in one statement, each handler runs in record order, the outbox rows are
+claims every event id in one statement, with the reads the service asks ahead (`read_ahead`),
+each handler runs in record order, the outbox rows are
 written in one statement, one commit. If the batch fails:
 - for a transient cause (database or broker away, failover, timeout, deadlock: backbone.errors)
   `process_batch` raises, and the Kafka loop hands the records back (seeks to them) and tries
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -30,6 +32,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from backbone import metrics
 from backbone.errors import PermanentError, is_transient
 from backbone.kafka import Publisher, Record
+from backbone.reads import Read
 from contracts.envelope import Envelope, EnvelopeError, from_record
 from contracts.events import Event
 from contracts.lifecycle import TransitionNotAllowed
@@ -87,7 +90,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 Handler = Callable[[Any, Any], Awaitable[None]]
-BatchHook = Callable[[list[UUID], Any], Awaitable[None]]
+ReadAhead = Callable[[list[UUID], Any], Sequence[Read]]
 
 
 class EventConsumer:
@@ -105,7 +108,7 @@ class EventConsumer:
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
         self._also: dict[str, list[Handler]] = {}
         self._topic_types: dict[str, frozenset[str]] = {}
-        self._before_batch: BatchHook | None = None
+        self._read_ahead: ReadAhead | None = None
 
     def on(self, model: type[Event], handler: Handler) -> None:
         """Route events of `model` to `handler(event, uow)`; one handler per model."""
@@ -117,12 +120,12 @@ class EventConsumer:
         beside its routing) reads the same events without the two handlers knowing each other."""
         self._also.setdefault(model.event_type, []).append(handler)
 
-    def before_batch(self, hook: BatchHook) -> None:
-        """`hook(complaint_ids, uow)` runs once per batch, in its unit of work, after the inbox
-        and before the first handler, with the complaints the batch's new events are about
-        (distinct, in order): a service reads in one round trip what its handlers would each
-        read alone (intake locks every complaint of the batch, sla their clocks)."""
-        self._before_batch = hook
+    def read_ahead(self, hook: ReadAhead) -> None:
+        """`hook(complaint_ids, uow)` gives, once per batch, the reads its handlers would
+        otherwise each send alone, for the complaints the batch's events are about (distinct,
+        in order): intake locks every complaint of the batch, sla their clocks. They go with
+        the inbox claim, in one statement, before the first handler (`backbone.reads`)."""
+        self._read_ahead = hook
 
     def accept_only(self, topic: str, *models: type[Event]) -> None:
         """On `topic`, only records of `models` are applied; any other type is dead-lettered
@@ -190,11 +193,12 @@ class EventConsumer:
         """All of `items` in one transaction; duplicates (even within the batch) change nothing."""
         outcomes: list[Outcome] = []
         async with self._uow_factory() as uow:
-            fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items])
+            # Every complaint of the batch, a redelivered event's too: the reads go with the
+            # claim, before it is known which events are new (redeliveries are rare).
             about = sorted({env.event.complaint_id for _, _, env in items
-                            if env.id in fresh and env.event.complaint_id is not None})
-            if self._before_batch is not None and about:
-                await self._before_batch(about, uow)
+                            if env.event.complaint_id is not None})
+            reads = self._read_ahead(about, uow) if self._read_ahead is not None and about else ()
+            fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items], reads)
             for _, record, envelope in items:
                 if envelope.id not in fresh:
                     outcomes.append(Outcome.DUPLICATE)

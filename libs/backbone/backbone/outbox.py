@@ -16,6 +16,7 @@ from typing import Protocol
 import asyncpg
 from opentelemetry import propagate
 
+from backbone.writes import Write
 from contracts.envelope import Envelope, to_record, wrap
 from contracts.events import TOPIC_OF, Event
 from contracts.topics import Topic
@@ -79,7 +80,8 @@ class PgOutbox:
         rows = self.take()
         if not rows:
             return 0
-        await self._conn.execute(insert_rows(1), *row_arrays(rows))
+        write = outbox_write(rows)
+        await self._conn.execute(write.sql, *write.args)
         return len(rows)
 
 
@@ -91,6 +93,11 @@ def insert_rows(first: int) -> str:
     return ("INSERT INTO outbox (event_id, topic, key, value, headers, traceparent)"
             f" SELECT * FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::bytea[],"
             f" {p[3]}::bytea[], {p[4]}::jsonb[], {p[5]}::text[])")
+
+
+def outbox_write(rows: list[OutboxRecord]) -> Write:
+    """`rows` as a write to send alone or with a unit of work's others (`backbone.writes`)."""
+    return Write(insert_rows(1), row_arrays(rows))
 
 
 def row_arrays(rows: list[OutboxRecord]) -> tuple[list, ...]:

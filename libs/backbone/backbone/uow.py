@@ -15,7 +15,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import asyncpg
 
 from backbone.inbox import InMemoryInbox, Inbox, PgInbox
-from backbone.outbox import InMemoryOutbox, Outbox, PgOutbox
+from backbone.outbox import InMemoryOutbox, Outbox, PgOutbox, outbox_write
+from backbone.writes import Write, together
 
 
 class UnitOfWork(Protocol):
@@ -90,7 +91,14 @@ class PgUnitOfWork:
 
     async def _before_commit(self) -> None:
         """Subclasses write here what their repositories held back until the end of the
-        transaction (intake writes each changed complaint once)."""
+        transaction and cannot hand over as a `Write` (intake's complaint update, which has
+        a WITH clause of its own)."""
+
+    def _held_writes(self) -> list[Write]:
+        """Subclasses hand over here what their repositories held back until the commit, as
+        writes: the unit of work sends them and its outbox rows as one statement
+        (`backbone.writes.together`)."""
+        return []
 
     async def _write_held(self) -> None:
         """Subclasses write here what their repositories hold back that another statement may
@@ -134,7 +142,7 @@ class PgUnitOfWork:
                     published = None if self._begun else await self._commit_at_once()
                     if published is None:
                         await self._before_commit()
-                        published = await self.outbox.flush()
+                        published = await self._write_at_commit()
                     if published and self.wake_relay is not None:
                         self.after_commit(self.wake_relay)
                 except BaseException:
@@ -150,6 +158,18 @@ class PgUnitOfWork:
         if exc_type is None:
             for callback in self._after_commit:
                 callback()
+
+    async def _write_at_commit(self) -> int:
+        """The held writes and the outbox rows in one statement; returns how many rows went to
+        the outbox. Sent alone (nothing began the transaction) it needs no BEGIN or COMMIT."""
+        rows = self.outbox.take()
+        writes = self._held_writes()
+        if rows:
+            writes.append(outbox_write(rows))
+        if writes:
+            statement = together(writes)
+            await self.conn.execute(statement.sql, *statement.args)
+        return len(rows)
 
     async def _release(self) -> None:
         """Back to the pool; a connection broken by a database restart is dropped instead."""

@@ -41,7 +41,7 @@ def bootstrap(settings: IntakeSettings) -> FastAPI:
         ready_without_kafka=True,
     )
     # A batch's complaints are locked and read at once: each handler's `get` then reads nothing.
-    runtime.consumer.before_batch(lambda ids, uow: uow.complaints.lock_many(ids))
+    runtime.consumer.read_ahead(lambda ids, uow: uow.complaints.reads_ahead(ids))
     runtime.consumer.on(events.ComplaintAssignedV1, handlers.on_complaint_assigned)
     runtime.consumer.on(events.ComplaintSentToTriageV1, handlers.on_complaint_sent_to_triage)
     runtime.consumer.on(events.ComplaintFoundNotOursV1, handlers.on_complaint_found_not_ours)

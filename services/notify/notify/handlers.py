@@ -27,6 +27,7 @@ from typing import Any
 from opentelemetry import propagate
 
 from backbone.pii import PiiCipher
+from backbone.reads import Read
 from contracts.events import (
     ChannelMessageHandledV1, CitizenContactProvidedV2, ComplaintArchivedV1, ComplaintClosedV1,
     ComplaintDisposedV1, ComplaintFollowedUpV1, ComplaintMarkedNotOursV1, ComplaintMergedV1,
@@ -84,7 +85,7 @@ class Owing:
                 (SlaBreachedV1, on_sla_breached),
                 (SlaEscalatedV1, on_sla_escalated)):
             consumer.on(event_type, handler)
-        consumer.before_batch(read_ahead)
+        consumer.read_ahead(read_ahead)
 
     async def on_complaint_submitted(self, event: ComplaintSubmittedV1,
                                      uow: NotifyUnitOfWork) -> None:
@@ -134,13 +135,12 @@ class Owing:
 CANCELLABLE = ("complaint_received", "rating_requested")
 
 
-async def read_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> None:
+def read_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> list[Read]:
     """Before a consumer batch: what its handlers will ask of its complaints (profiles, OPDs,
-    whether anything was merged into them, what they may cancel), in three queries for the
-    whole batch rather than some per event."""
-    await uow.contacts.read_many(complaint_ids)
-    await uow.merges.read_many(complaint_ids)
-    await uow.deliveries.lock_cancellable(complaint_ids, CANCELLABLE)
+    whether anything was merged into them, what they may cancel), read with the batch's inbox
+    claim in one statement rather than some queries per event."""
+    return [*uow.contacts.reads_ahead(complaint_ids), *uow.merges.reads_ahead(complaint_ids),
+            *uow.deliveries.cancellable_ahead(complaint_ids, CANCELLABLE)]
 
 
 # ---- what notify remembers

@@ -32,7 +32,7 @@ def subscribe(consumer: EventConsumer, router: Router) -> None:
     consumer.on(events.ComplaintResumedV1, router.on_resumed)
     consumer.on(events.ComplaintDisposedV1, router.on_disposed)
     # A batch's complaints are locked and read at once; what its handlers keep, written at once.
-    consumer.before_batch(lambda ids, uow: uow.complaints.lock_many(ids))
+    consumer.read_ahead(lambda ids, uow: uow.complaints.reads_ahead(ids))
 
 
 def bootstrap(settings: RoutingSettings) -> FastAPI:

@@ -247,7 +247,7 @@ async def _settle(uow: SlaUnitOfWork, clocks: list[Clock]) -> None:
 def subscribe(consumer, keeper: ClockKeeper) -> None:
     """Every lifecycle fact sla acts on, one handler each."""
     # A batch's clocks and facts are locked and read at once: each handler's reads cost nothing.
-    consumer.before_batch(lambda ids, uow: uow.clocks.lock_many(ids))
+    consumer.read_ahead(lambda ids, uow: uow.clocks.reads_ahead(ids))
     for model, handler in (
         (ev.ComplaintSubmittedV1, keeper.on_submitted),
         (ev.ComplaintDisposedV1, keeper.on_disposed),

@@ -20,6 +20,7 @@ from contracts.events import Location
 from contracts.lifecycle import WITH_OPD, Status
 from backbone.db import LockSpace, columns
 from backbone.pii import PiiCipher
+from backbone.reads import Read, Row, run_alone
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
 from intake.domain.public import matches_words, search_words
@@ -30,6 +31,8 @@ class ComplaintRepository(Protocol):
     async def next_tracking_number(self) -> str: ...
     async def add(self, complaint: Complaint) -> None: ...
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """What a consumer batch reads, locked, of these complaints with its inbox claim."""
     async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None: ...
     async def get_by_tracking_number(self, tracking_number: str, *,
                                      lock: bool = False) -> Complaint | None: ...
@@ -77,6 +80,8 @@ _HISTORY_JSON = (
     "(SELECT coalesce(json_agg(json_build_array(h.at, h.status, h.action, h.actor, h.note,"
     " h.actor_role, h.from_status, h.details) ORDER BY h.at, h.id), '[]')"
     " FROM complaint_history h WHERE h.complaint_id = complaints.id) AS history")
+
+_READ_COLUMNS = (*(c.strip() for c in _COLUMNS.split(",")), "history")
 
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
 
@@ -229,18 +234,24 @@ class PgComplaintRepository:
             [complaint_id for complaint_id, _ in entries], *_history_args([e for _, e in entries]))
         self._unwritten.clear()
 
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """Lock and remember these complaints (those not yet) in one round trip, in id order, so
-        the `get`s that follow read nothing: a consumer's batch about thirty complaints costs one
-        read, not thirty."""
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """Lock and remember these complaints (those not yet) in one read, in id order, so the
+        `get`s that follow read nothing: a consumer's batch about thirty complaints costs one
+        read, not thirty, and that read goes with the batch's inbox claim."""
         wanted = sorted({i for i in complaint_ids if i not in self._locked})
         if not wanted:
-            return
-        rows = await self._conn.fetch(
-            f"SELECT {_COLUMNS}, {_HISTORY_JSON} FROM complaints WHERE id = ANY($1::uuid[])"
-            " ORDER BY id FOR UPDATE", wanted)
+            return []
+        return [Read(f"SELECT {_COLUMNS}, {_HISTORY_JSON} FROM complaints"
+                     " WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", (wanted,),
+                     _READ_COLUMNS, self._remember_rows)]
+
+    def _remember_rows(self, rows) -> None:
         for row in rows:
             self._remember(self._load(row))
+
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        """`reads_ahead`, sent on its own."""
+        await run_alone(self._conn, self.reads_ahead(complaint_ids))
 
     async def lock_idempotency_key(self, key_hash: str) -> None:
         """Serialise concurrent requests with one key until this transaction ends, in the
@@ -299,7 +310,7 @@ class PgComplaintRepository:
             f" LIMIT ${len(args) - 1} OFFSET ${len(args)}", *args)
         return [self._load(row) for row in rows]
 
-    def _load(self, row: asyncpg.Record | None) -> Complaint | None:
+    def _load(self, row: Row | None) -> Complaint | None:
         """The complaint of `row`, with its timeline if the row carries one (`_HISTORY_JSON`)."""
         if row is None:
             return None
@@ -376,8 +387,11 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
         found = self.find(complaint_id)
         return copy.deepcopy(found) if found else None
 
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """Nothing to read ahead in memory; `get` answers alike."""
+        return []
+
     async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """Nothing to lock in memory; `get` answers alike."""
         return None
 
     async def flush(self) -> None:

@@ -12,14 +12,16 @@ from typing import Any, Protocol
 import asyncpg
 
 from backbone.db import columns
+from backbone.reads import Read, Row
 from backbone.uow import StagedMap
+from backbone.writes import Write
 from notify.domain.delivery import Contact, Profile
 
 
 class ContactBook(Protocol):
-    async def read_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """Read ahead, in one go, what a consumer batch's handlers will ask of these
-        complaints (their profiles and OPDs)."""
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """What a consumer batch's handlers will ask of these complaints (their profiles and
+        OPDs), read in one go with the batch's inbox claim."""
     async def save_contact(self, complaint_id: uuid.UUID, contact: Contact,
                            access_token_hash: str | None) -> None: ...
     async def save_profile(self, profile: Profile, submitted_at: datetime) -> None: ...
@@ -40,7 +42,7 @@ PROFILE_COLUMNS = "complaint_id, tracking_number, jurisdiction, channel, anonymo
 class PgContactBook:
     """Writes made by a consumer batch's handlers are held and written together before the
     commit (`flush`), and what they read of the batch's complaints is read once before them
-    (`read_many`): a complaint's submission and assignment cost two statements per batch, not
+    (`reads_ahead`): a complaint's submission and assignment cost two statements per batch, not
     five per complaint. What is held is seen by the reads of the same unit of work."""
 
     def __init__(self, conn: asyncpg.Connection, became_due=lambda: None) -> None:
@@ -52,17 +54,20 @@ class PgContactBook:
         self._new_contacts: dict[uuid.UUID, tuple[Contact, str | None]] = {}
         self._new_opds: dict[uuid.UUID, tuple[str, str]] = {}
 
-    async def read_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        rows = await self._conn.fetch(
-            f"SELECT {PROFILE_COLUMNS}, opd_id, opd_name FROM complaints"
-            " WHERE complaint_id = ANY($1::uuid[])", complaint_ids)
-        self._known.update(dict.fromkeys(complaint_ids))
-        self._opds.update(dict.fromkeys(complaint_ids))
-        for row in rows:
-            found = dict(row)
-            opd = (found.pop("opd_id"), found.pop("opd_name"))
-            self._known[row["complaint_id"]] = Profile(**found)
-            self._opds[row["complaint_id"]] = opd if opd[0] is not None else None
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        def take(rows: list[Row]) -> None:
+            self._known.update(dict.fromkeys(complaint_ids))
+            self._opds.update(dict.fromkeys(complaint_ids))
+            for row in rows:
+                found = dict(row)
+                opd = (found.pop("opd_id"), found.pop("opd_name"))
+                self._known[row["complaint_id"]] = Profile(**found)
+                self._opds[row["complaint_id"]] = opd if opd[0] is not None else None
+
+        return [Read(f"SELECT {PROFILE_COLUMNS}, opd_id, opd_name FROM complaints"
+                     " WHERE complaint_id = ANY($1::uuid[])", (complaint_ids,),
+                     (*(c.strip() for c in PROFILE_COLUMNS.split(",")), "opd_id", "opd_name"),
+                     take)]
 
     async def save_contact(self, complaint_id, contact, access_token_hash) -> None:
         held = self._new_contacts.get(complaint_id)
@@ -95,35 +100,47 @@ class PgContactBook:
             f"SELECT {PROFILE_COLUMNS} FROM complaints WHERE complaint_id = $1", complaint_id)
         return Profile(**dict(row)) if row else None
 
-    async def flush(self) -> None:
-        """Write what the handlers held back: new profiles, then the OPDs they are with, then
-        contacts (a replayed contact never undoes what the citizen chose since)."""
+    def writes(self) -> list[Write]:
+        """What the handlers held back, handed over at the commit: new profiles (with the OPD
+        they are already with), the OPDs of profiles written before, then contacts (a replayed
+        contact never undoes what the citizen chose since). Each touches rows the others do
+        not, so they may go in one statement."""
+        writes: list[Write] = []
+        opds, self._new_opds = self._new_opds, {}
         if self._new_profiles:
             held, self._new_profiles = list(self._new_profiles.values()), {}
-            await self._conn.execute(
+            writes.append(Write(
                 "INSERT INTO complaints (complaint_id, tracking_number, jurisdiction, channel,"
-                " anonymous, frontend, title, submitted_at) SELECT * FROM unnest($1::uuid[],"
-                " $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[], $7::text[],"
-                " $8::timestamptz[]) ON CONFLICT DO NOTHING",
-                *columns([(p.complaint_id, p.tracking_number, p.jurisdiction, p.channel,
-                            p.anonymous, p.frontend, p.title, at) for p, at in held]))
-        if self._new_opds:
-            opds, self._new_opds = self._new_opds, {}
-            await self._conn.execute(
+                " anonymous, frontend, title, submitted_at, opd_id, opd_name) SELECT * FROM"
+                " unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[],"
+                " $7::text[], $8::timestamptz[], $9::text[], $10::text[])"
+                " ON CONFLICT (complaint_id) DO UPDATE SET opd_id = EXCLUDED.opd_id,"
+                " opd_name = EXCLUDED.opd_name WHERE EXCLUDED.opd_id IS NOT NULL",
+                tuple(columns([(p.complaint_id, p.tracking_number, p.jurisdiction, p.channel,
+                                p.anonymous, p.frontend, p.title, at,
+                                *opds.pop(p.complaint_id, (None, None))) for p, at in held]))))
+        if opds:
+            writes.append(Write(
                 "UPDATE complaints c SET opd_id = x.opd_id, opd_name = x.opd_name FROM unnest("
                 "$1::uuid[], $2::text[], $3::text[]) AS x(complaint_id, opd_id, opd_name)"
                 " WHERE c.complaint_id = x.complaint_id",
-                *columns([(cid, opd, name) for cid, (opd, name) in opds.items()]))
+                tuple(columns([(cid, opd, name) for cid, (opd, name) in opds.items()]))))
         if self._new_contacts:
             contacts, self._new_contacts = self._new_contacts, {}
-            await self._conn.execute(
+            writes.append(Write(
                 "INSERT INTO contacts (complaint_id, tracking_number, sealed, has_email, has_phone,"
                 " language, access_token_hash) SELECT * FROM unnest($1::uuid[], $2::text[],"
                 " $3::bytea[], $4::bool[], $5::bool[], $6::text[], $7::text[])"
                 " ON CONFLICT (complaint_id) DO UPDATE SET access_token_hash ="
                 " COALESCE(contacts.access_token_hash, EXCLUDED.access_token_hash)",
-                *columns([(cid, c.tracking_number, c.sealed, c.has_email, c.has_phone,
-                            c.language, token) for cid, (c, token) in contacts.items()]))
+                tuple(columns([(cid, c.tracking_number, c.sealed, c.has_email, c.has_phone,
+                                c.language, token) for cid, (c, token) in contacts.items()]))))
+        return writes
+
+    async def flush(self) -> None:
+        """Write what is held now (a query that must see it follows)."""
+        for write in self.writes():
+            await self._conn.execute(write.sql, *write.args)
 
     async def by_tracking_number(self, tracking_number):
         await self.flush()
@@ -164,8 +181,9 @@ class InMemoryContactBook:
     def profile_now(self, complaint_id) -> Profile | None:
         return self.profiles.find(complaint_id)
 
-    async def read_many(self, complaint_ids) -> None:
+    def reads_ahead(self, complaint_ids) -> list[Read]:
         """Nothing to read ahead in memory."""
+        return []
 
     async def save_contact(self, complaint_id, contact, access_token_hash) -> None:
         found = self.contacts.find(complaint_id)

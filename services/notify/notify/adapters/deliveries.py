@@ -22,6 +22,8 @@ from typing import Any, Protocol
 import asyncpg
 
 from backbone.db import columns
+from backbone.reads import Read, Row, run_alone
+from backbone.writes import Write
 from notify.adapters.contacts import PROFILE_COLUMNS
 from notify.adapters.directory import STAFF_COLUMNS, WEBHOOK_COLUMNS
 from notify.domain.delivery import (
@@ -46,11 +48,15 @@ class DeliveryStore(Protocol):
         """Cancel what is still pending of this kind about the complaint (to `audience` only,
         if given) and not in flight: a delivery a dispatcher has claimed and not settled may be
         on its way, so it is left to be sent and settled."""
+    def cancellable_ahead(self, complaint_ids: list[uuid.UUID],
+                          templates: tuple[str, ...]) -> list[Read]:
+        """Before a batch, with its inbox claim: take what its handlers may `cancel` of these
+        complaints (pending, not in flight, of `templates`) and keep it locked until the
+        commit, so `cancel` decides in memory and the batch's cancellations are written in one
+        statement."""
     async def lock_cancellable(self, complaint_ids: list[uuid.UUID],
                                templates: tuple[str, ...]) -> None:
-        """Before a batch: take what its handlers may `cancel` of these complaints (pending,
-        not in flight, of `templates`) and keep it locked until the commit, so `cancel`
-        decides in memory and the batch's cancellations are written in one statement."""
+        """`cancellable_ahead`, sent on its own."""
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """A failed or skipped delivery, owed again from its first channel (operator's retry)."""
@@ -140,37 +146,47 @@ class PgDeliveryStore:
             self._became_due()
         return True
 
-    async def flush(self) -> None:
-        """Write the held deliveries; one already owed (a replay's) is left as it was."""
-        if self._write_others is not None:
-            await self._write_others()
+    def writes(self) -> list[Write]:
+        """The held cancellations and deliveries, handed over at the commit; one already owed
+        (a replay's) is left as it was. The cancellations touch rows written before, the new
+        deliveries rows not yet written, so they may go in one statement."""
+        writes: list[Write] = []
         if self._cancelled:
             cancelled, self._cancelled = self._cancelled, {}
-            await self._conn.execute(
+            writes.append(Write(
                 "UPDATE deliveries d SET status='cancelled', last_error=c.reason"
                 " FROM unnest($1::uuid[], $2::text[]) AS c(id, reason)"
                 " WHERE d.id = c.id AND d.status = 'pending'",
-                list(cancelled), list(cancelled.values()))
-        if not self._held:
-            return
-        held, self._held, self._ids = list(self._held.values()), {}, set()
-        await self._conn.execute(
-            "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
-            " channel, template, context, traceparent, status, last_error, audience, jurisdiction,"
-            " tracking_number, next_attempt_at) SELECT id, complaint_id, recipient_id,"
-            " about_event_id, fact_at, channel, template, context, traceparent, status, last_error,"
-            " audience, jurisdiction, tracking_number,"
-            " COALESCE(next_attempt_at, LEAST(fact_at, now())) FROM unnest($1::uuid[],"
-            " $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[],"
-            " $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
-            " $14::text[], $15::timestamptz[]) AS d(id, complaint_id, recipient_id,"
-            " about_event_id, fact_at, channel, template, context, traceparent, status,"
-            " last_error, audience, jurisdiction, tracking_number, next_attempt_at)"
-            " ON CONFLICT DO NOTHING",
-            *columns([(d.id, d.complaint_id, d.recipient_id, d.about_event_id, d.fact_at,
-                        d.channel, d.template, json.dumps(d.context), d.traceparent, d.status,
-                        d.last_error, d.audience, d.jurisdiction, d.tracking_number,
-                        d.next_attempt_at) for d in held]))
+                (list(cancelled), list(cancelled.values()))))
+        if self._held:
+            held, self._held, self._ids = list(self._held.values()), {}, set()
+            writes.append(Write(
+                "INSERT INTO deliveries (id, complaint_id, recipient_id, about_event_id, fact_at,"
+                " channel, template, context, traceparent, status, last_error, audience,"
+                " jurisdiction, tracking_number, next_attempt_at) SELECT id, complaint_id,"
+                " recipient_id, about_event_id, fact_at, channel, template, context, traceparent,"
+                " status, last_error, audience, jurisdiction, tracking_number,"
+                " COALESCE(next_attempt_at, LEAST(fact_at, now())) FROM unnest($1::uuid[],"
+                " $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[],"
+                " $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+                " $14::text[], $15::timestamptz[]) AS d(id, complaint_id, recipient_id,"
+                " about_event_id, fact_at, channel, template, context, traceparent, status,"
+                " last_error, audience, jurisdiction, tracking_number, next_attempt_at)"
+                " ON CONFLICT DO NOTHING",
+                tuple(columns([(d.id, d.complaint_id, d.recipient_id, d.about_event_id,
+                                d.fact_at, d.channel, d.template, json.dumps(d.context),
+                                d.traceparent, d.status, d.last_error, d.audience,
+                                d.jurisdiction, d.tracking_number, d.next_attempt_at)
+                               for d in held]))))
+        return writes
+
+    async def flush(self) -> None:
+        """Write what is held now, the other stores' first (a query that must see it
+        follows)."""
+        if self._write_others is not None:
+            await self._write_others()
+        for write in self.writes():
+            await self._conn.execute(write.sql, *write.args)
 
     async def facts_about(self, complaint_id, since) -> list[Fact]:
         await self.flush()
@@ -213,18 +229,23 @@ class PgDeliveryStore:
         await self.flush()
         return await self._conn.fetchval(SETTLE + SETTLED, *settle_args(d, attempt))
 
-    async def lock_cancellable(self, complaint_ids, templates) -> None:
+    def cancellable_ahead(self, complaint_ids, templates) -> list[Read]:
         """SKIP LOCKED: a row a dispatcher is claiming right now is on its way, which is what
         `cancel` would find once that claim committed."""
-        rows = await self._conn.fetch(
-            "SELECT id, complaint_id, template, audience FROM deliveries"
-            " WHERE complaint_id = ANY($1::uuid[]) AND template = ANY($2::text[])"
-            " AND status = 'pending' AND claimed_at IS NULL FOR UPDATE SKIP LOCKED",
-            complaint_ids, list(templates))
-        self._locked = {complaint_id: [] for complaint_id in complaint_ids}
-        self._locked_templates = frozenset(templates)
-        for r in rows:
-            self._locked[r["complaint_id"]].append(r)
+        def take(rows: list[Row]) -> None:
+            self._locked = {complaint_id: [] for complaint_id in complaint_ids}
+            self._locked_templates = frozenset(templates)
+            for r in rows:
+                self._locked[r["complaint_id"]].append(r)
+
+        return [Read("SELECT id, complaint_id, template, audience FROM deliveries"
+                     " WHERE complaint_id = ANY($1::uuid[]) AND template = ANY($2::text[])"
+                     " AND status = 'pending' AND claimed_at IS NULL FOR UPDATE SKIP LOCKED",
+                     (complaint_ids, list(templates)), ("id", "complaint_id", "template", "audience"),
+                     take)]
+
+    async def lock_cancellable(self, complaint_ids, templates) -> None:
+        await run_alone(self._conn, self.cancellable_ahead(complaint_ids, templates))
 
     async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         held = [key for key, d in self._held.items() if d.complaint_id == complaint_id
@@ -399,8 +420,12 @@ class InMemoryDeliveryStore:
             self.deliveries[d.id] = replace(d, status="cancelled", last_error=reason)
         return len(hits)
 
-    async def lock_cancellable(self, complaint_ids, templates) -> None:
+    def cancellable_ahead(self, complaint_ids, templates) -> list[Read]:
         """Nothing to lock: one unit of work at a time, and `cancel` already works in memory."""
+        return []
+
+    async def lock_cancellable(self, complaint_ids, templates) -> None:
+        return None
 
     async def get(self, delivery_id) -> Delivery | None:
         return self.deliveries.get(delivery_id)

@@ -14,13 +14,14 @@ from typing import Protocol
 
 import asyncpg
 
+from backbone.reads import Read, Row
 from backbone.uow import StagedMap
 
 
 class MergeLinks(Protocol):
-    async def read_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """Find out, in one go, which of these complaints have anything merged into them: for
-        the others `followers` needs no query."""
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """Find out, in one go (with a consumer batch's inbox claim), which of these complaints
+        have anything merged into them: for the others `followers` needs no query."""
 
     async def link(self, complaint_id: uuid.UUID, into_complaint_id: uuid.UUID,
                    merged_at: datetime) -> bool:
@@ -38,11 +39,13 @@ class PgMergeLinks:
         self._conn = conn
         self._alone: set[uuid.UUID] = set()     # nothing merged into them, as read ahead
 
-    async def read_many(self, complaint_ids) -> None:
-        rows = await self._conn.fetch(
-            "SELECT DISTINCT into_complaint_id FROM merges WHERE into_complaint_id = ANY($1::uuid[])",
-            complaint_ids)
-        self._alone.update(set(complaint_ids) - {r["into_complaint_id"] for r in rows})
+    def reads_ahead(self, complaint_ids) -> list[Read]:
+        def take(rows: list[Row]) -> None:
+            self._alone.update(set(complaint_ids) - {r["into_complaint_id"] for r in rows})
+
+        return [Read("SELECT DISTINCT into_complaint_id FROM merges"
+                     " WHERE into_complaint_id = ANY($1::uuid[])", (complaint_ids,),
+                     ("into_complaint_id",), take)]
 
     async def link(self, complaint_id, into_complaint_id, merged_at) -> bool:
         self._alone.discard(into_complaint_id)
@@ -75,8 +78,9 @@ class PgMergeLinks:
 class InMemoryMergeLinks(StagedMap[uuid.UUID, tuple[uuid.UUID, datetime]]):
     """Twin of PgMergeLinks: duplicate -> (target, merged_at)."""
 
-    async def read_many(self, complaint_ids) -> None:
+    def reads_ahead(self, complaint_ids) -> list[Read]:
         """Nothing to read ahead in memory."""
+        return []
 
     async def link(self, complaint_id, into_complaint_id, merged_at) -> bool:
         if complaint_id in self:

@@ -9,6 +9,7 @@ from typing import Protocol
 import asyncpg
 
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, Transactional, UnitOfWork
+from backbone.writes import Write
 from notify.adapters.contacts import ContactBook, InMemoryContactBook, PgContactBook
 from notify.adapters.deliveries import DeliveryStore, InMemoryDeliveryStore, PgDeliveryStore
 from notify.adapters.directory import Directory, DirectorySnapshot, InMemoryDirectory, PgDirectory
@@ -41,8 +42,8 @@ class NotifyPgUnitOfWork(PgUnitOfWork):
         self.directory = PgDirectory(conn, self._directory)
         self.merges = PgMergeLinks(conn)
 
-    async def _before_commit(self) -> None:
-        await self.deliveries.flush()   # and the contacts first
+    def _held_writes(self) -> list[Write]:
+        return [*self.contacts.writes(), *self.deliveries.writes()]
 
 
 class NotifyInMemoryUnitOfWork(InMemoryUnitOfWork):

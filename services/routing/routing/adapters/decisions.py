@@ -20,6 +20,7 @@ import asyncpg
 
 from backbone.db import columns
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
+from backbone.writes import Write
 from routing.adapters.duplicates import DuplicateStore, InMemoryDuplicateStore, PgDuplicateStore
 from routing.adapters.jurisdictions import (
     InMemoryJurisdictionStore, JurisdictionStore, PgJurisdictionStore,
@@ -98,11 +99,17 @@ class PgDecisionLog:
             row.decided_by, json.dumps(list(row.candidates)), row.category,
             json.dumps(list(row.explanation))))
 
-    async def flush(self) -> None:
+    def writes(self) -> list[Write]:
+        """The held rows as one write, handed over at the commit."""
         if not self._held:
-            return
+            return []
         held, self._held = self._held, []
-        await self._conn.execute(_RECORD, *columns(held))
+        return [Write(_RECORD, tuple(columns(held)))]
+
+    async def flush(self) -> None:
+        """Write the held rows now (a read of the log must see them)."""
+        for write in self.writes():
+            await self._conn.execute(write.sql, *write.args)
 
     async def history(self, complaint_id: uuid.UUID) -> list[LoggedDecision]:
         await self.flush()
@@ -186,9 +193,8 @@ class RoutingPgUnitOfWork(PgUnitOfWork):
         self.jurisdictions = PgJurisdictionStore(conn)
         self.duplicates = PgDuplicateStore(conn)
 
-    async def _before_commit(self) -> None:
-        await self.complaints.flush()
-        await self.decisions.flush()
+    def _held_writes(self) -> list[Write]:
+        return [*self.complaints.writes(), *self.decisions.writes()]
 
 
 class RoutingInMemoryUnitOfWork(InMemoryUnitOfWork):

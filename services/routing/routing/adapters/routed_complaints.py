@@ -14,12 +14,16 @@ from typing import Protocol
 import asyncpg
 
 from backbone.db import columns
+from backbone.reads import Read, Row, run_alone
 from backbone.uow import StagedMap
+from backbone.writes import Write
 from contracts.events import Location
 from routing.domain.complaint_text import RoutedComplaint
 
 _COLUMNS = ("complaint_id, tracking_number, jurisdiction, language, title, description,"
             " added_info, rejected_by, category, location, anonymous, confidential, with_opd")
+
+_READ_COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
 
 
 class RoutedComplaints(Protocol):
@@ -29,8 +33,12 @@ class RoutedComplaints(Protocol):
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         """The kept complaint, locked for the rest of the unit of work."""
 
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
+        """Lock and read these complaints at once (a consumer batch's, with its inbox claim),
+        so `get` reads nothing."""
+
     async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """Lock and read these complaints at once (a consumer batch's), so `get` reads nothing."""
+        """`reads_ahead`, sent on its own."""
 
 
 # keep: a batch's rows in one statement. The two text arrays travel as JSON arrays: an array of
@@ -59,7 +67,7 @@ class PgRoutedComplaints:
     transaction: the row is locked by then, so nobody else changes it, and a batch that carries
     a complaint's submission, its assignment and four clock events reads it once, not seven
     times (`RoutedComplaint` is immutable, so handing the same one out again is safe). What is
-    kept is written once per complaint, with the batch's others, before the commit (`flush`)."""
+    kept is written once per complaint, with the batch's others, before the commit (`writes`)."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -71,16 +79,22 @@ class PgRoutedComplaints:
             return              # kept as it is already (the feed keeps what the router kept)
         self._locked[c.complaint_id] = self._changed[c.complaint_id] = c
 
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         wanted = sorted({i for i in complaint_ids if i not in self._locked})
         if not wanted:
-            return
-        rows = await self._conn.fetch(
-            f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id = ANY($1::uuid[])"
-            " ORDER BY complaint_id FOR UPDATE", wanted)
-        self._locked.update(dict.fromkeys(wanted))
-        for row in rows:
-            self._locked[row["complaint_id"]] = _load(row)
+            return []
+
+        def take(rows: list[Row]) -> None:
+            self._locked.update(dict.fromkeys(wanted))
+            for row in rows:
+                self._locked[row["complaint_id"]] = _load(row)
+
+        return [Read(f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id ="
+                     " ANY($1::uuid[]) ORDER BY complaint_id FOR UPDATE", (wanted,),
+                     _READ_COLUMNS, take)]
+
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        await run_alone(self._conn, self.reads_ahead(complaint_ids))
 
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         if complaint_id in self._locked:
@@ -91,18 +105,19 @@ class PgRoutedComplaints:
         found = self._locked[complaint_id] = _load(row) if row is not None else None
         return found
 
-    async def flush(self) -> None:
+    def writes(self) -> list[Write]:
+        """What was kept, handed over at the commit: one write for the batch's complaints."""
         if not self._changed:
-            return
+            return []
         changed, self._changed = list(self._changed.values()), {}
-        await self._conn.execute(_KEEP, *columns([
+        return [Write(_KEEP, tuple(columns([
             (c.complaint_id, c.tracking_number, c.jurisdiction, c.language, c.title,
              c.description, json.dumps(list(c.added_info)), json.dumps(list(c.rejected_by)),
              c.category, c.location.model_dump_json() if c.location is not None else None,
-             c.anonymous, c.confidential, c.with_opd) for c in changed]))
+             c.anonymous, c.confidential, c.with_opd) for c in changed])))]
 
 
-def _load(row: asyncpg.Record) -> RoutedComplaint:
+def _load(row: Row) -> RoutedComplaint:
     return RoutedComplaint(
         row["complaint_id"], row["tracking_number"], row["jurisdiction"], row["language"],
         row["title"], row["description"], tuple(row["added_info"]), tuple(row["rejected_by"]),
@@ -118,5 +133,9 @@ class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         return self.find(complaint_id)
 
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+    def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """Nothing to lock or read ahead in memory."""
+        return []
+
+    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
+        return None

@@ -6,9 +6,9 @@ them in the domain and saves what changed; the firing loop claims due clocks wit
 loop (or the loop skips the handler's) instead of both writing it.
 
 On PostgreSQL a transaction reads a complaint's clocks and facts once and writes what changed
-once, just before commit (`flush`): a consumer batch about thirty complaints locks them all in
-one read (`lock_many`, before its first handler) and writes every clock, fact and receipt in
-three statements, instead of five round trips per lifecycle fact.
+once, just before commit (`writes`): a consumer batch about thirty complaints locks them all in
+one read (`reads_ahead`, with its inbox claim) and writes every clock, fact and receipt in
+one statement with its outbox rows, instead of five round trips per lifecycle fact.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from uuid import UUID
 import asyncpg
 
 from backbone.db import columns
+from backbone.reads import Read, Row, run_alone
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
+from backbone.writes import Write
 from contracts.events import SlaAlert, SlaBreachedV1, SlaEscalatedV1, SlaWarningIssuedV1
 from sla.domain.clock import Clock
 from sla.domain.policy import Plan
@@ -78,9 +80,12 @@ class ClockStore(Protocol):
     async def for_complaint(self, complaint_id: UUID) -> list[Clock]:
         """Every clock of the complaint, locked for this transaction, oldest first."""
 
+    def reads_ahead(self, complaint_ids: list[UUID]) -> list[Read]:
+        """Lock and read these complaints' clocks and facts at once (a batch's, with its inbox
+        claim, before its handlers): their `for_complaint` and `facts` then read nothing."""
+
     async def lock_many(self, complaint_ids: list[UUID]) -> None:
-        """Lock and read these complaints' clocks and facts at once (a batch's, before its
-        handlers): their `for_complaint` and `facts` then read nothing."""
+        """`reads_ahead`, sent on its own."""
 
     async def save(self, clocks: list[Clock]) -> None:
         """Insert or update what changed."""
@@ -130,11 +135,11 @@ class PgClockStore:
         self._plans = plans
         self._held: dict[UUID, dict[UUID, Clock]] = {}    # locked: each complaint's clocks now
         self._facts: dict[UUID, tuple | None] = {}        # as read
-        self._unsaved: dict[UUID, Clock] = {}             # clock id: what `flush` writes
-        self._remembered: dict[UUID, tuple] = {}          # complaint: facts `flush` upserts
+        self._unsaved: dict[UUID, Clock] = {}             # clock id: what `writes` writes
+        self._remembered: dict[UUID, tuple] = {}          # complaint: facts `writes` upserts
         self._received: dict[tuple, tuple] = {}
 
-    def _clock(self, row: asyncpg.Record) -> Clock:
+    def _clock(self, row: Row) -> Clock:
         values = {c: row[c] for c in _COLUMNS}
         values["warnings_sent"] = list(values["warnings_sent"] or [])
         return Clock(**values, plan=self._plans.plan(row["plan_id"], row["plan"]))
@@ -148,24 +153,34 @@ class PgClockStore:
         return sorted((_copy(c) for c in self._held[complaint_id].values()),
                       key=lambda c: (c.started_at, c.kind))
 
-    async def lock_many(self, complaint_ids: list[UUID]) -> None:
+    def reads_ahead(self, complaint_ids: list[UUID]) -> list[Read]:
         wanted = sorted({i for i in complaint_ids if i not in self._held})
         if not wanted:
-            return
-        rows = await self._conn.fetch(
-            f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id) "
-            "WHERE c.complaint_id = ANY($1::uuid[]) ORDER BY c.complaint_id, c.clock_id"
-            " FOR UPDATE OF c", wanted)
-        held: dict[UUID, dict[UUID, Clock]] = {i: {} for i in wanted}
-        for clock in map(self._clock, rows):
-            held[clock.complaint_id][clock.clock_id] = clock
-        self._held.update(held)
-        facts = {r["complaint_id"]: (r["jurisdiction"], r["category"], r["report_type"])
-                 for r in await self._conn.fetch(
-                     "SELECT complaint_id, jurisdiction, category, report_type"
-                     " FROM complaint_facts WHERE complaint_id = ANY($1::uuid[])", wanted)}
-        for i in wanted:
-            self._facts.setdefault(i, facts.get(i))
+            return []
+
+        def take_clocks(rows: list[Row]) -> None:
+            held: dict[UUID, dict[UUID, Clock]] = {i: {} for i in wanted}
+            for clock in map(self._clock, rows):
+                held[clock.complaint_id][clock.clock_id] = clock
+            self._held.update(held)
+
+        def take_facts(rows: list[Row]) -> None:
+            facts = {r["complaint_id"]: (r["jurisdiction"], r["category"], r["report_type"])
+                     for r in rows}
+            for i in wanted:
+                self._facts.setdefault(i, facts.get(i))
+
+        return [
+            Read(f"SELECT {_SELECT} FROM clocks c LEFT JOIN clock_plans p USING (plan_id)"
+                 " WHERE c.complaint_id = ANY($1::uuid[]) ORDER BY c.complaint_id, c.clock_id"
+                 " FOR UPDATE OF c", (wanted,), (*_COLUMNS, "plan"), take_clocks),
+            Read("SELECT complaint_id, jurisdiction, category, report_type"
+                 " FROM complaint_facts WHERE complaint_id = ANY($1::uuid[])", (wanted,),
+                 ("complaint_id", "jurisdiction", "category", "report_type"), take_facts),
+        ]
+
+    async def lock_many(self, complaint_ids: list[UUID]) -> None:
+        await run_alone(self._conn, self.reads_ahead(complaint_ids))
 
     async def _plan_id(self, plan: Plan) -> int:
         """The plan's row id. Only ids read from committed rows are cached: an id inserted in
@@ -185,7 +200,7 @@ class PgClockStore:
             "SELECT plan_id FROM clock_plans WHERE plan = $1::jsonb LIMIT 1", key)
 
     async def save(self, clocks: list[Clock]) -> None:
-        """Recorded now, written by `flush`; the rest of the transaction sees it."""
+        """Recorded now, written at the commit (`writes`); the rest of the transaction sees it."""
         for clock in clocks:
             if not clock.changed:
                 continue
@@ -196,28 +211,31 @@ class PgClockStore:
             if clock.complaint_id in self._held:
                 self._held[clock.complaint_id][clock.clock_id] = _copy(clock)
 
-    async def flush(self) -> None:
-        """What the transaction changed: facts, receipts, then clocks, a statement each."""
+    def writes(self) -> list[Write]:
+        """What the transaction changed, handed over at its commit: facts, receipts and clocks,
+        a write each (distinct tables, so they go in one statement with the outbox rows)."""
+        writes: list[Write] = []
         if self._remembered:
             rows, self._remembered = list(self._remembered.values()), {}
-            await self._conn.execute(
+            writes.append(Write(
                 "INSERT INTO complaint_facts (complaint_id, jurisdiction, category, report_type,"
                 " submitted_at) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
                 " $4::text[], $5::timestamptz[]) ON CONFLICT (complaint_id) DO UPDATE SET"
                 " category = COALESCE(EXCLUDED.category, complaint_facts.category),"
                 " report_type = COALESCE(EXCLUDED.report_type, complaint_facts.report_type),"
                 " submitted_at = COALESCE(complaint_facts.submitted_at, EXCLUDED.submitted_at)",
-                *columns(rows))
+                tuple(columns(rows))))
         if self._received:
             rows, self._received = list(self._received.values()), {}
-            await self._conn.execute(
+            writes.append(Write(
                 "INSERT INTO received SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
-                " $4::timestamptz[]) ON CONFLICT DO NOTHING", *columns(rows))
+                " $4::timestamptz[]) ON CONFLICT DO NOTHING", tuple(columns(rows))))
         if self._unsaved:
             clocks, self._unsaved = list(self._unsaved.values()), {}
-            await self._conn.execute(_UPSERT, *(
+            writes.append(Write(_UPSERT, tuple(
                 [_text_array(r.warnings_sent) for r in clocks] if c == "warnings_sent"
-                else [getattr(r, c) for r in clocks] for c in _COLUMNS))
+                else [getattr(r, c) for r in clocks] for c in _COLUMNS)))
+        return writes
 
     async def claim_due(self, now: datetime, limit: int) -> list[Clock]:
         rows = await self._conn.fetch(
@@ -309,8 +327,11 @@ class InMemoryClockStore(StagedMap[UUID, Clock]):
         found = [_copy(c) for c in self.values() if c.complaint_id == complaint_id]
         return sorted(found, key=lambda c: (c.started_at, c.kind))
 
+    def reads_ahead(self, complaint_ids: list[UUID]) -> list[Read]:
+        """Nothing to lock or read ahead in memory; `for_complaint` answers alike."""
+        return []
+
     async def lock_many(self, complaint_ids: list[UUID]) -> None:
-        """Nothing to lock in memory; `for_complaint` answers alike."""
         return None
 
     async def save(self, clocks: list[Clock]) -> None:
@@ -365,8 +386,8 @@ class SlaPgUnitOfWork(PgUnitOfWork):
     def _attach(self, conn: asyncpg.Connection) -> None:
         self.clocks = PgClockStore(conn, _PLANS.setdefault(self.schema, PlanIds()))
 
-    async def _before_commit(self) -> None:
-        await self.clocks.flush()
+    def _held_writes(self) -> list[Write]:
+        return self.clocks.writes()
 
 
 class SlaInMemoryUnitOfWork(InMemoryUnitOfWork):
