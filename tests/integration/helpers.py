@@ -65,3 +65,9 @@ async def twin_or_postgres(kind: str, pool, prefix: str, migrations: str, twin, 
     schema = prefix.rstrip(".")
     await apply_migrations(pool, schema, migrations)
     return lambda: real(schema)
+
+
+async def read_ahead(uow, reads) -> None:
+    """What a consumer batch does before its handlers: `reads` go with an inbox claim (here of
+    one new event id), in one statement."""
+    assert await uow.inbox.claim_many("a-test", [str(uuid.uuid4())], reads)

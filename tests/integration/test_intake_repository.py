@@ -16,7 +16,7 @@ from intake.domain.actors import Actor
 from intake.domain.queries import ComplaintQuery
 from intake.domain.tokens import AccessTokens
 from intake.schemas import SubmitComplaintRequest
-from tests.integration.helpers import twin_or_postgres
+from tests.integration.helpers import read_ahead, twin_or_postgres
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
@@ -133,7 +133,7 @@ async def test_public_search_by_words_kecamatan_and_numbers_alike(make_uow):
 
 
 async def test_a_batch_locks_its_complaints_at_once_and_writes_them_together(make_uow, pool):
-    """A consumer batch about several complaints: `lock_many` locks them all at once, and the
+    """A consumer batch about several complaints: its read ahead locks them all at once, with its inbox claim, and the
     changes of all, with their timelines, are written together on commit; a later read sees
     each as it was left, rejections included."""
     one, two = await submit(make_uow, T0), await submit(make_uow, T0)
@@ -144,7 +144,7 @@ async def test_a_batch_locks_its_complaints_at_once_and_writes_them_together(mak
     async with make_uow() as uow:
         ids = [(await uow.complaints.get_by_tracking_number(tn)).id for tn in (one, two)]
     async with make_uow() as uow:
-        await uow.complaints.lock_many([*ids, ids[0]])
+        await read_ahead(uow, uow.complaints.reads_ahead([*ids, ids[0]]))
         if isinstance(uow, IntakePgUnitOfWork):     # both rows are held for this transaction
             async with pool.acquire() as other:
                 for complaint_id in ids:

@@ -17,7 +17,7 @@ from notify.adapters.uow import NotifyInMemoryUnitOfWork, NotifyPgUnitOfWork
 from notify.domain import outcomes
 from notify.domain.delivery import Contact, Profile, StaffAddress, WebhookEndpoint
 from notify.domain.retry import RetryPolicy, SendFailed
-from tests.integration.helpers import twin_or_postgres
+from tests.integration.helpers import read_ahead, twin_or_postgres
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
@@ -193,7 +193,7 @@ async def test_a_batch_cancels_from_what_its_read_ahead_locked(make_uow):
         claimed = await uow.deliveries.claim_due(T0, 10, LEASE)
     assert c in {i.delivery.recipient_id for i in claimed}
     async with make_uow() as uow:
-        await uow.deliveries.lock_cancellable([a, b, c], handlers.CANCELLABLE)
+        await read_ahead(uow, uow.deliveries.cancellable_ahead([a, b, c], handlers.CANCELLABLE))
         assert await uow.deliveries.cancel(a, "complaint_received", "told", audience="citizen") == 1
         assert await uow.deliveries.cancel(a, "complaint_received", "told", audience="citizen") == 0
         assert await uow.deliveries.cancel(c, "complaint_received", "told", audience="citizen") == 0, \
@@ -220,7 +220,7 @@ async def test_a_batchs_cancellations_go_with_its_rollback(make_uow):
                                              {}).delivery_to(cid))
     with pytest.raises(RuntimeError):
         async with make_uow() as uow:
-            await uow.deliveries.lock_cancellable([cid], handlers.CANCELLABLE)
+            await read_ahead(uow, uow.deliveries.cancellable_ahead([cid], handlers.CANCELLABLE))
             assert await uow.deliveries.cancel(cid, "complaint_received", "told") == 1
             raise RuntimeError("the batch failed")
     async with make_uow() as uow:
@@ -284,12 +284,6 @@ async def test_the_upgrades_keep_what_was_owed_and_its_uniqueness(pool, prefix):
     assert due.delivery.channel == "pending" and due.delivery.channels == ()
 
 
-async def read_ahead(uow, complaint_ids):
-    """As a consumer batch does: the reads go with the inbox claim, in one statement."""
-    assert await uow.inbox.claim_many("notify", [str(uuid.uuid4())],
-                                      handlers.read_ahead(complaint_ids, uow))
-
-
 async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
     """What a consumer batch reads before its handlers, and what they write (held back until
     the commit on PostgreSQL), is what later reads in the batch and later batches see: a
@@ -300,7 +294,7 @@ async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
     profile = Profile(cid, "1000011", "kota-bandung", "web", False, None, "Jalan rusak")
     received = Fact(uuid.uuid4(), cid, T0, "complaint_received", {})
     async with make_uow() as uow:
-        await read_ahead(uow, [cid, duplicate])
+        await read_ahead(uow, handlers.read_ahead([cid, duplicate], uow))
         assert await uow.contacts.profile(cid) is None
         assert await uow.merges.followers(cid, T0) == []
         await uow.contacts.assigned(cid, "pupr", "Dinas PUPR")
@@ -317,7 +311,7 @@ async def test_a_batch_reads_ahead_and_sees_what_it_holds_back(make_uow):
         assert await uow.merges.link(duplicate, cid, T0)
         assert await uow.merges.followers(cid, T0) == [duplicate]
     async with make_uow() as uow:
-        await read_ahead(uow, [cid])
+        await read_ahead(uow, handlers.read_ahead([cid], uow))
         assert await uow.contacts.profile(cid) == profile
         assert await uow.contacts.opd_name(cid, "dlh") == "Dinas Lingkungan Hidup"
         assert await uow.merges.followers(cid, T0) == [duplicate]

@@ -13,7 +13,7 @@ from routing.domain.decision import Decision
 from routing.domain.keyword_classifier import KeywordClassifier
 from routing.handlers import Router
 from routing.jurisdiction_registry import FixedJurisdictions
-from tests.integration.helpers import twin_or_postgres
+from tests.integration.helpers import read_ahead, twin_or_postgres
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
@@ -64,7 +64,7 @@ async def test_a_batch_locks_its_complaints_at_once_and_writes_each_once(make_uo
     async with make_uow() as uow:
         await uow.complaints.keep(first)
     async with make_uow() as uow:
-        await uow.complaints.lock_many([fresh, kept])
+        await read_ahead(uow, uow.complaints.reads_ahead([fresh, kept]))
         assert await uow.complaints.get(kept) == first
         assert await uow.complaints.get(fresh) is None
         late = first.with_information("Sudah dua minggu").with_rejections("dinas-pupr", "dlh")
@@ -74,7 +74,7 @@ async def test_a_batch_locks_its_complaints_at_once_and_writes_each_once(make_uo
         await uow.complaints.keep(bare)
         assert await uow.complaints.get(kept) == late and await uow.complaints.get(fresh) == bare
     async with make_uow() as uow:
-        await uow.complaints.lock_many([kept, fresh])
+        await read_ahead(uow, uow.complaints.reads_ahead([kept, fresh]))
         assert await uow.complaints.get(kept) == late
         assert await uow.complaints.get(fresh) == bare
     assert (late.added_info, late.rejected_by, late.location) == (

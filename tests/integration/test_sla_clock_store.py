@@ -1,6 +1,6 @@
 """sla's clock store, the in-memory twin and PostgreSQL alike: a consumer batch that holds a
 complaint's submission and its disposition in one transaction reads the clocks and facts once
-(`lock_many`), sees its own changes from one handler to the next, and writes everything on
+(`reads_ahead`), sees its own changes from one handler to the next, and writes everything on
 commit: clocks, the facts it learnt, the disposition's receipt."""
 
 import json
@@ -18,7 +18,7 @@ from sla.adapters.clocks import SlaInMemoryUnitOfWork, SlaPgUnitOfWork
 from sla.domain.calendar import WorkingCalendar
 from sla.handlers import ClockKeeper, subscribe
 from sla.policy_registry import FixedPolicies
-from tests.integration.helpers import twin_or_postgres
+from tests.integration.helpers import read_ahead, twin_or_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +66,7 @@ async def test_one_batch_reads_once_sees_its_own_changes_and_writes_them_all(mak
     assert await consumer.process_batch(batch) == [Outcome.APPLIED] * 3
 
     async with make_uow() as uow:
-        await uow.clocks.lock_many([a, b])
+        await read_ahead(uow, uow.clocks.reads_ahead([a, b]))
         of_a, of_b = await uow.clocks.for_complaint(a), await uow.clocks.for_complaint(b)
         facts = await uow.clocks.facts(a)
     assert [(c.kind, c.state, c.outcome) for c in of_a] == [

@@ -1,10 +1,10 @@
 """The transactional outbox: an event is written in the same transaction as the state it
 describes, so a committed change always gets its event and a rolled-back one never does.
 
-`Outbox` is the small interface handlers see; `PgOutbox` writes rows on the handler's
-connection; `InMemoryOutbox` is its twin for unit tests. PgOutbox keeps what a transaction
-records and writes it in one statement just before commit, so a batch of a hundred events costs
-one round trip, not a hundred. The unit of work wakes the relay in-process after the commit.
+`Outbox` is the small interface handlers see; `PgOutbox` keeps what a transaction records,
+and the unit of work writes it just before the commit in the statement that carries its other
+writes (`outbox_write`, `backbone.writes`), so a batch of a hundred events costs no round trip
+of its own; `InMemoryOutbox` is its twin for unit tests. The unit of work wakes the relay in-process after the commit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-import asyncpg
 from opentelemetry import propagate
 
 from backbone.writes import Write
@@ -57,10 +56,10 @@ class Outbox(Protocol):
 
 
 class PgOutbox:
-    """Stages outbox rows for the caller's transaction; `flush` writes them before commit."""
+    """Stages outbox rows for the caller's transaction; the unit of work takes them (`take`)
+    and writes them with its other writes, just before the commit."""
 
-    def __init__(self, conn: asyncpg.Connection, source: str, topic_prefix: str) -> None:
-        self._conn = conn
+    def __init__(self, source: str, topic_prefix: str) -> None:
         self._source = source
         self._prefix = topic_prefix
         self._rows: list[OutboxRecord] = []
@@ -75,14 +74,6 @@ class PgOutbox:
         rows, self._rows = self._rows, []
         return rows
 
-    async def flush(self) -> int:
-        """Write every staged row; returns how many."""
-        rows = self.take()
-        if not rows:
-            return 0
-        write = outbox_write(rows)
-        await self._conn.execute(write.sql, *write.args)
-        return len(rows)
 
 
 def insert_rows(first: int) -> str:

@@ -23,7 +23,7 @@ Row = Mapping[str, Any]
 class Read:
     """A SELECT with parameters `$1`..`$n` (it may lock: FOR UPDATE), their values, the names
     of the columns it returns, in order, and where its rows go: `take` gets them as mappings
-    of those names, whether they came alone or with a claim."""
+    of those names."""
 
     sql: str
     args: tuple[Any, ...]
@@ -50,9 +50,3 @@ def arrays_of(reads: Sequence[Read], first: int) -> tuple[str, list[Any]]:
 def hand_over(read: Read, records: Sequence[Sequence[Any]]) -> None:
     """Rows that came back as anonymous records (tuples, in column order) to `read.take`."""
     read.take([dict(zip(read.columns, record)) for record in records])
-
-
-async def run_alone(conn: Any, reads: Sequence[Read]) -> None:
-    """Each read on its own (no claim to ride on): a repository's `lock_many` outside a batch."""
-    for read in reads:
-        read.take(await conn.fetch(read.sql, *read.args))

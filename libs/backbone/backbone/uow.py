@@ -130,7 +130,7 @@ class PgUnitOfWork:
         self.conn = await self._pool.acquire()
         self._begun = self._writing_held = False
         db = Deferred(self.conn, self._before_statement)
-        self.outbox = PgOutbox(db, self._source, self._prefix)
+        self.outbox = PgOutbox(self._source, self._prefix)
         self.inbox = PgInbox(db)
         self._attach(db)   # type: ignore[arg-type]  # a Deferred does what repositories use
         return self

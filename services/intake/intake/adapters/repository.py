@@ -20,7 +20,7 @@ from contracts.events import Location
 from contracts.lifecycle import WITH_OPD, Status
 from backbone.db import LockSpace, columns
 from backbone.pii import PiiCipher
-from backbone.reads import Read, Row, run_alone
+from backbone.reads import Read, Row
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
 from intake.domain.public import matches_words, search_words
@@ -33,7 +33,6 @@ class ComplaintRepository(Protocol):
     async def get(self, complaint_id: uuid.UUID) -> Complaint | None: ...
     def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """What a consumer batch reads, locked, of these complaints with its inbox claim."""
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None: ...
     async def get_by_tracking_number(self, tracking_number: str, *,
                                      lock: bool = False) -> Complaint | None: ...
     async def search(self, query: ComplaintQuery, now: datetime) -> list[Complaint]: ...
@@ -248,11 +247,6 @@ class PgComplaintRepository:
     def _remember_rows(self, rows) -> None:
         for row in rows:
             self._remember(self._load(row))
-
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """`reads_ahead`, sent on its own."""
-        await run_alone(self._conn, self.reads_ahead(complaint_ids))
-
     async def lock_idempotency_key(self, key_hash: str) -> None:
         """Serialise concurrent requests with one key until this transaction ends, in the
         idempotency lock space: a crafted key cannot collide with the platform's own locks."""
@@ -390,9 +384,6 @@ class InMemoryComplaintRepository(StagedMap[uuid.UUID, Complaint]):
     def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """Nothing to read ahead in memory; `get` answers alike."""
         return []
-
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        return None
 
     async def flush(self) -> None:
         """`save` writes at once in memory."""

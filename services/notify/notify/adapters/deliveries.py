@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row, run_alone
+from backbone.reads import Read, Row
 from backbone.writes import Write
 from notify.adapters.contacts import PROFILE_COLUMNS
 from notify.adapters.directory import STAFF_COLUMNS, WEBHOOK_COLUMNS
@@ -54,9 +54,6 @@ class DeliveryStore(Protocol):
         complaints (pending, not in flight, of `templates`) and keep it locked until the
         commit, so `cancel` decides in memory and the batch's cancellations are written in one
         statement."""
-    async def lock_cancellable(self, complaint_ids: list[uuid.UUID],
-                               templates: tuple[str, ...]) -> None:
-        """`cancellable_ahead`, sent on its own."""
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
     async def requeue(self, delivery_id: uuid.UUID, now: datetime) -> bool:
         """A failed or skipped delivery, owed again from its first channel (operator's retry)."""
@@ -131,7 +128,7 @@ class PgDeliveryStore:
         self._write_others = write_others
         self._held: dict[tuple[uuid.UUID, uuid.UUID], Delivery] = {}    # (fact, recipient)
         self._ids: set[uuid.UUID] = set()
-        # Written rows `lock_cancellable` holds locked, by complaint; and the ones cancelled
+        # Written rows `cancellable_ahead` holds locked, by complaint; and the ones cancelled
         # since, with their reason, to be written by `flush`.
         self._locked: dict[uuid.UUID, list[asyncpg.Record]] = {}
         self._locked_templates: frozenset[str] = frozenset()
@@ -243,10 +240,6 @@ class PgDeliveryStore:
                      " AND status = 'pending' AND claimed_at IS NULL FOR UPDATE SKIP LOCKED",
                      (complaint_ids, list(templates)), ("id", "complaint_id", "template", "audience"),
                      take)]
-
-    async def lock_cancellable(self, complaint_ids, templates) -> None:
-        await run_alone(self._conn, self.cancellable_ahead(complaint_ids, templates))
-
     async def cancel(self, complaint_id, template, reason, *, audience=None) -> int:
         held = [key for key, d in self._held.items() if d.complaint_id == complaint_id
                 and d.template == template and d.status == "pending"
@@ -423,9 +416,6 @@ class InMemoryDeliveryStore:
     def cancellable_ahead(self, complaint_ids, templates) -> list[Read]:
         """Nothing to lock: one unit of work at a time, and `cancel` already works in memory."""
         return []
-
-    async def lock_cancellable(self, complaint_ids, templates) -> None:
-        return None
 
     async def get(self, delivery_id) -> Delivery | None:
         return self.deliveries.get(delivery_id)

@@ -14,7 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row, run_alone
+from backbone.reads import Read, Row
 from backbone.uow import StagedMap
 from backbone.writes import Write
 from contracts.events import Location
@@ -36,9 +36,6 @@ class RoutedComplaints(Protocol):
     def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """Lock and read these complaints at once (a consumer batch's, with its inbox claim),
         so `get` reads nothing."""
-
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        """`reads_ahead`, sent on its own."""
 
 
 # keep: a batch's rows in one statement. The two text arrays travel as JSON arrays: an array of
@@ -92,10 +89,6 @@ class PgRoutedComplaints:
         return [Read(f"SELECT {_COLUMNS} FROM routed_complaints WHERE complaint_id ="
                      " ANY($1::uuid[]) ORDER BY complaint_id FOR UPDATE", (wanted,),
                      _READ_COLUMNS, take)]
-
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        await run_alone(self._conn, self.reads_ahead(complaint_ids))
-
     async def get(self, complaint_id: uuid.UUID) -> RoutedComplaint | None:
         if complaint_id in self._locked:
             return self._locked[complaint_id]
@@ -136,6 +129,3 @@ class InMemoryRoutedComplaints(StagedMap[uuid.UUID, RoutedComplaint]):
     def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """Nothing to lock or read ahead in memory."""
         return []
-
-    async def lock_many(self, complaint_ids: list[uuid.UUID]) -> None:
-        return None

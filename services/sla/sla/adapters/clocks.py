@@ -22,7 +22,7 @@ from uuid import UUID
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row, run_alone
+from backbone.reads import Read, Row
 from backbone.uow import InMemoryUnitOfWork, PgUnitOfWork, StagedMap, Transactional, UnitOfWork
 from backbone.writes import Write
 from contracts.events import SlaAlert, SlaBreachedV1, SlaEscalatedV1, SlaWarningIssuedV1
@@ -83,9 +83,6 @@ class ClockStore(Protocol):
     def reads_ahead(self, complaint_ids: list[UUID]) -> list[Read]:
         """Lock and read these complaints' clocks and facts at once (a batch's, with its inbox
         claim, before its handlers): their `for_complaint` and `facts` then read nothing."""
-
-    async def lock_many(self, complaint_ids: list[UUID]) -> None:
-        """`reads_ahead`, sent on its own."""
 
     async def save(self, clocks: list[Clock]) -> None:
         """Insert or update what changed."""
@@ -178,10 +175,6 @@ class PgClockStore:
                  " FROM complaint_facts WHERE complaint_id = ANY($1::uuid[])", (wanted,),
                  ("complaint_id", "jurisdiction", "category", "report_type"), take_facts),
         ]
-
-    async def lock_many(self, complaint_ids: list[UUID]) -> None:
-        await run_alone(self._conn, self.reads_ahead(complaint_ids))
-
     async def _plan_id(self, plan: Plan) -> int:
         """The plan's row id. Only ids read from committed rows are cached: an id inserted in
         this transaction would be wrong for everyone if the transaction rolled back."""
@@ -330,9 +323,6 @@ class InMemoryClockStore(StagedMap[UUID, Clock]):
     def reads_ahead(self, complaint_ids: list[UUID]) -> list[Read]:
         """Nothing to lock or read ahead in memory; `for_complaint` answers alike."""
         return []
-
-    async def lock_many(self, complaint_ids: list[UUID]) -> None:
-        return None
 
     async def save(self, clocks: list[Clock]) -> None:
         for clock in clocks:
