@@ -2,7 +2,7 @@
 
 import pytest
 
-from backbone.reads import Read, arrays_of, hand_over, shifted
+from backbone.reads import Read, arrays_of, hand_over, names, shifted
 from backbone.writes import Write, together
 
 
@@ -41,3 +41,4 @@ def test_reads_follow_the_claims_parameters_and_get_their_rows_by_name():
     hand_over(first, [(1, "a"), (2, "b")])
     assert taken == [[{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]]
     assert shifted("$10 $1", 2) == "$12 $3"
+    assert names("id, tracking_number,\n title") == ("id", "tracking_number", "title")

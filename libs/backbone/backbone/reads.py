@@ -31,6 +31,12 @@ class Read:
     take: Callable[[list[Row]], None]
 
 
+def names(select_list: str) -> tuple[str, ...]:
+    """The column names of a plain select list ("a, b, c"): a `Read`'s `columns`, from the
+    same constant its SELECT is built from."""
+    return tuple(name.strip() for name in select_list.split(","))
+
+
 def shifted(sql: str, offset: int) -> str:
     """`sql` with each parameter `$n` renumbered `$(n + offset)`, to sit after others."""
     return _PLACEHOLDER.sub(lambda m: f"${int(m[1]) + offset}", sql)

@@ -20,7 +20,7 @@ from contracts.events import Location
 from contracts.lifecycle import WITH_OPD, Status
 from backbone.db import LockSpace, columns
 from backbone.pii import PiiCipher
-from backbone.reads import Read, Row
+from backbone.reads import Read, Row, names
 from backbone.uow import StagedMap
 from intake.domain.complaint import Complaint, HistoryEntry, Reporter
 from intake.domain.public import matches_words, search_words
@@ -80,7 +80,7 @@ _HISTORY_JSON = (
     " h.actor_role, h.from_status, h.details) ORDER BY h.at, h.id), '[]')"
     " FROM complaint_history h WHERE h.complaint_id = complaints.id) AS history")
 
-_READ_COLUMNS = (*(c.strip() for c in _COLUMNS.split(",")), "history")
+_READ_COLUMNS = (*names(_COLUMNS), "history")
 
 _HISTORY_TYPES = ("timestamptz", "text", "text", "text", "text", "text", "text", "jsonb")
 

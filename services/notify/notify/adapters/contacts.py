@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row
+from backbone.reads import Read, Row, names
 from backbone.uow import StagedMap
 from backbone.writes import Write
 from notify.domain.delivery import Contact, Profile
@@ -66,7 +66,7 @@ class PgContactBook:
 
         return [Read(f"SELECT {PROFILE_COLUMNS}, opd_id, opd_name FROM complaints"
                      " WHERE complaint_id = ANY($1::uuid[])", (complaint_ids,),
-                     (*(c.strip() for c in PROFILE_COLUMNS.split(",")), "opd_id", "opd_name"),
+                     (*names(PROFILE_COLUMNS), "opd_id", "opd_name"),
                      take)]
 
     async def save_contact(self, complaint_id, contact, access_token_hash) -> None:

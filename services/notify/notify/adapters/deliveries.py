@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row
+from backbone.reads import Read, Row, names
 from backbone.writes import Write
 from notify.adapters.contacts import PROFILE_COLUMNS
 from notify.adapters.directory import STAFF_COLUMNS, WEBHOOK_COLUMNS
@@ -206,7 +206,7 @@ class PgDeliveryStore:
             "       OR EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.recipient_id))"
             "  ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
             " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval, claimed_at = $1 FROM due"
-            f" WHERE d.id = due.id RETURNING {', '.join('d.' + c.strip() for c in _COLUMNS.split(','))}",
+            f" WHERE d.id = due.id RETURNING {', '.join('d.' + c for c in names(_COLUMNS))}",
             now, limit, lease)
         if not rows:
             return []

@@ -14,7 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from backbone.db import columns
-from backbone.reads import Read, Row
+from backbone.reads import Read, Row, names
 from backbone.uow import StagedMap
 from backbone.writes import Write
 from contracts.events import Location
@@ -23,7 +23,7 @@ from routing.domain.complaint_text import RoutedComplaint
 _COLUMNS = ("complaint_id, tracking_number, jurisdiction, language, title, description,"
             " added_info, rejected_by, category, location, anonymous, confidential, with_opd")
 
-_READ_COLUMNS = tuple(c.strip() for c in _COLUMNS.split(","))
+_READ_COLUMNS = names(_COLUMNS)
 
 
 class RoutedComplaints(Protocol):
