@@ -46,7 +46,7 @@ class KafkaConsumerLoop(SupervisedLoop):
         self, service: str, consumer: EventConsumer, bootstrap_servers: str,
         topics: list[str], group_id: str, *, max_records: int = 500,
         commit_interval: float = 1.0, backoff_initial: float = 0.2, backoff_max: float = 5.0,
-        rebuild_after: float = 30.0,
+        rebuild_after: float = 30.0, linger: float = 0.0,
     ) -> None:
         super().__init__("consumer", service)
         self._events = consumer
@@ -58,6 +58,7 @@ class KafkaConsumerLoop(SupervisedLoop):
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._rebuild_after = rebuild_after
+        self._linger = linger
         self._client: AIOKafkaConsumer | None = None
         self._pending: dict[TopicPartition, int] = {}   # next offset to commit
         self._positions: dict[TopicPartition, int] = {}  # next offset to handle, for the lag
@@ -123,7 +124,7 @@ class KafkaConsumerLoop(SupervisedLoop):
         unassigned_since: float | None = None
         while not self.stopping:
             self.beat()
-            batches = await client.getmany(timeout_ms=500, max_records=self._max_records)
+            batches = await self._poll(client)
             records = [ConsumedRecord.of(r) for rs in batches.values() for r in rs]
             if records:
                 try:
@@ -153,6 +154,28 @@ class KafkaConsumerLoop(SupervisedLoop):
                 await self.commit()
             self._observe_lag(client)
         await self.commit()
+
+    async def _poll(self, client: AIOKafkaConsumer) -> dict[TopicPartition, list]:
+        """The next batch: wait up to 500 ms for any record; once one came, wait `linger` more
+        for what follows it (a small batch only, and never while idle, so the idle long poll
+        keeps its single fetch per 500 ms).
+
+        Why wait at all: a batch's fixed cost (BEGIN, the claim, the write, COMMIT, and the
+        relay turn after it) is most of what a record costs when batches hold one or two, and at
+        50 complaints/s batches are that small. Waiting 15 ms merges the records of the next few
+        commits upstream: measured on the 2-core bench, 4% less CPU per complaint and, since the
+        machine runs near saturation there, p50 submit->e-mail 438 -> 269 ms and p99 799 -> 543
+        ms (medians of five interleaved runs). At low load each hop costs up to `linger` more."""
+        batches = await client.getmany(timeout_ms=500, max_records=self._max_records)
+        count = sum(len(rs) for rs in batches.values())
+        if not count or count >= self._max_records or self._linger <= 0 or self.stopping:
+            return batches
+        await asyncio.sleep(self._linger)
+        more = await client.getmany(timeout_ms=0, max_records=self._max_records - count)
+        merged = {tp: list(rs) for tp, rs in batches.items()}
+        for tp, rs in more.items():
+            merged.setdefault(tp, []).extend(rs)   # a partition's later records follow its first
+        return merged
 
     def _seek_back(self, client: AIOKafkaConsumer, batches) -> None:
         """Read the batch again next time (partitions lost meanwhile belong to someone else)."""

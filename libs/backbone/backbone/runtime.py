@@ -145,7 +145,7 @@ class Runtime:
                 [t.name(s.topic_prefix) for t in self._consumes], f"{s.topic_prefix}{self.name}",
                 max_records=s.consumer_max_records, commit_interval=s.consumer_commit_interval,
                 backoff_initial=s.consumer_backoff_initial, backoff_max=s.consumer_backoff_max,
-                rebuild_after=s.consumer_rebuild_after))
+                rebuild_after=s.consumer_rebuild_after, linger=s.consumer_linger_ms / 1000))
         for loop in self.loops:
             loop.wedged_after = max(loop.wedged_after, s.loop_wedged_after)
             loop.start()

@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial: float = Field(default=0.2, gt=0)
     consumer_backoff_max: float = Field(default=5.0, gt=0)
     consumer_max_records: int = Field(default=500, ge=1, description="Records per batch")
+    consumer_linger_ms: float = Field(
+        default=15, ge=0, description="How long a consumer waits, once a record came, for the "
+        "records that follow it, so they are applied as one batch; 0: at once")
     consumer_commit_interval: float = Field(default=1.0, ge=0, description="Seconds between offset commits")
     consumer_rebuild_after: float = Field(default=30.0, gt=0,
                                           description="Rebuild a consumer that made no progress this long")
