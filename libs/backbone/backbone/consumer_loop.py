@@ -158,24 +158,19 @@ class KafkaConsumerLoop(SupervisedLoop):
     async def _poll(self, client: AIOKafkaConsumer) -> dict[TopicPartition, list]:
         """The next batch: wait up to 500 ms for any record; once one came, wait `linger` more
         for what follows it (a small batch only, and never while idle, so the idle long poll
-        keeps its single fetch per 500 ms).
-
-        Why wait at all: a batch's fixed cost (BEGIN, the claim, the write, COMMIT, and the
-        relay turn after it) is most of what a record costs when batches hold one or two, and at
-        50 complaints/s batches are that small. Waiting 15 ms merges the records of the next few
-        commits upstream: measured on the 2-core bench, 4% less CPU per complaint and, since the
-        machine runs near saturation there, p50 submit->e-mail 438 -> 269 ms and p99 799 -> 543
-        ms (medians of five interleaved runs). At low load each hop costs up to `linger` more."""
+        keeps its single fetch per 500 ms). A batch's fixed cost (BEGIN, the claim, the write,
+        COMMIT, and the relay turn behind it) is most of what a record costs when batches hold
+        one or two, as they do at tens of complaints a second; at low load each hop waits up to
+        `linger` more. The README's benchmark history has the numbers."""
         batches = await client.getmany(timeout_ms=500, max_records=self._max_records)
         count = sum(len(rs) for rs in batches.values())
         if not count or count >= self._max_records or self._linger <= 0 or self.stopping:
             return batches
         await asyncio.sleep(self._linger)
         more = await client.getmany(timeout_ms=0, max_records=self._max_records - count)
-        merged = {tp: list(rs) for tp, rs in batches.items()}
         for tp, rs in more.items():
-            merged.setdefault(tp, []).extend(rs)   # a partition's later records follow its first
-        return merged
+            batches.setdefault(tp, []).extend(rs)   # a partition's later records follow its first
+        return batches
 
     def _seek_back(self, client: AIOKafkaConsumer, batches) -> None:
         """Read the batch again next time (partitions lost meanwhile belong to someone else)."""
