@@ -3,8 +3,8 @@ failures by cause, dead-letter only poison.
 
 A batch (what one poll returned, in partition order) is applied in one unit of work: the inbox
 claims every event id in one statement, with the reads the service asks ahead (`read_ahead`),
-each handler runs in record order, the outbox rows are
-written in one statement, one commit. If the batch fails:
+each handler runs in record order, the outbox rows are written in one statement, one commit.
+If the batch fails:
 - for a transient cause (database or broker away, failover, timeout, deadlock: backbone.errors)
   `process_batch` raises, and the Kafka loop hands the records back (seeks to them) and tries
   again after a backoff: nothing is dead-lettered for the platform's own illness;

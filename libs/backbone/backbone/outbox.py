@@ -4,7 +4,8 @@ describes, so a committed change always gets its event and a rolled-back one nev
 `Outbox` is the small interface handlers see; `PgOutbox` keeps what a transaction records,
 and the unit of work writes it just before the commit in the statement that carries its other
 writes (`outbox_write`, `backbone.writes`), so a batch of a hundred events costs no round trip
-of its own; `InMemoryOutbox` is its twin for unit tests. The unit of work wakes the relay in-process after the commit.
+of its own; `InMemoryOutbox` is its twin for unit tests. The unit of work wakes the relay
+in-process after the commit.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ class PgOutbox:
         """The staged rows, for a caller that writes them as part of a statement of its own."""
         rows, self._rows = self._rows, []
         return rows
-
 
 
 def insert_rows(first: int) -> str:
