@@ -199,11 +199,13 @@ class PgDeliveryStore:
 
     async def claim_due(self, now, limit, lease) -> list[DueDelivery]:
         await self.flush()
+        # A scalar subquery, not EXISTS: inside an OR, PostgreSQL may run an EXISTS as a hashed
+        # subplan, which reads every contact on each claim; this one looks up the due few.
         rows = await self._conn.fetch(
             "WITH due AS (SELECT d.id FROM deliveries d"
             "  WHERE d.status = 'pending' AND d.next_attempt_at <= $1"
             "  AND (d.audience <> 'citizen'"
-            "       OR EXISTS (SELECT 1 FROM contacts c WHERE c.complaint_id = d.recipient_id))"
+            "       OR (SELECT true FROM contacts c WHERE c.complaint_id = d.recipient_id))"
             "  ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
             " UPDATE deliveries d SET next_attempt_at = $1 + $3::interval, claimed_at = $1 FROM due"
             f" WHERE d.id = due.id RETURNING {', '.join('d.' + c for c in names(_COLUMNS))}",
