@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from backbone.db import DbTimeouts, connect
+from backbone.db import connect
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ async def test_pooled_connections_read_batches_through_the_index(pool, filled):
 
 
 async def test_dedicated_connections_plan_the_same_way(infra, pool, filled, prefix):
-    conn = await connect(infra.dsn, prefix.rstrip("."), "relay-test", DbTimeouts())
+    conn = await connect(infra.dsn, prefix.rstrip("."), "relay-test")
     try:
         assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
         assert await _full_reads(conn, filled, runs=12) == 0

@@ -10,9 +10,8 @@ Every statement is planned for the values it is given (`plan_cache_mode = force_
 Nearly every statement here passes a batch as an array (`= ANY($1)`, `unnest($1, ...)`), whose
 length a cached generic plan cannot know: it assumes ten elements and, on tables of a few
 thousand rows (an outbox, the clocks, notify's contacts), reads the whole table instead of the
-index. Measured at 50 complaints/s: PostgreSQL's CPU per complaint fell from 9.3 to 7.6 ms, and
-from 12.1 to 8.8 ms once earlier load had grown the tables; planning each execution costs about
-0.3 ms more per complaint in a saturated closed loop (README, benchmark history).
+index. Paced, planning each execution costs far less than those reads did; in a saturated closed
+loop it costs a little more. The README's benchmark history has the numbers.
 
 Advisory locks use PostgreSQL's two-key form with a namespace per purpose (`LockSpace`). The
 two-key space never overlaps the one-key space, and each purpose has its own first key, so a
