@@ -41,7 +41,7 @@ async def _full_reads(conn, ids: list[uuid.UUID], runs: int) -> int:
     async with conn.transaction():
         before = await conn.fetchval(_SEQ_SCANS)
         for i in range(runs):
-            await conn.execute(BATCHED, ids[i:i + 1], ['new'])
+            await conn.execute(BATCHED, ids[i:i + 1], ["new"])
         return await conn.fetchval(_SEQ_SCANS) - before
 
 
@@ -51,7 +51,7 @@ async def test_pooled_connections_read_batches_through_the_index(pool, filled):
         assert await _full_reads(conn, filled, runs=12) == 0
 
 
-async def test_dedicated_connections_plan_the_same_way(infra, pool, filled, prefix):
+async def test_dedicated_connections_plan_the_same_way(infra, filled, prefix):
     conn = await connect(infra.dsn, prefix.rstrip("."), "relay-test")
     try:
         assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"

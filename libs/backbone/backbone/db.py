@@ -9,7 +9,7 @@ command (`command_timeout`, client side), `statement_timeout`, `lock_timeout` an
 Every statement is planned for the values it is given (`plan_cache_mode = force_custom_plan`).
 Nearly every statement here passes a batch as an array (`= ANY($1)`, `unnest($1, ...)`), whose
 length a cached generic plan cannot know: it assumes ten elements and, on tables of a few
-thousand rows (an outbox, the clocks, notify's contacts), reads the whole table instead of the
+thousand rows (an outbox, the clocks, notify's complaints), reads the whole table instead of the
 index. Paced, planning each execution costs far less than those reads did; in a saturated closed
 loop it costs a little more. The README's benchmark history has the numbers.
 
