@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -32,7 +33,7 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from backbone import metrics
+from backbone import gc_tuning, metrics
 from backbone.consumer import EventConsumer
 from backbone.consumer_loop import KafkaConsumerLoop
 from backbone.db import DbTimeouts, apply_migrations, create_pool
@@ -343,6 +344,13 @@ def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 
                 timeout_keep_alive=keep_alive_seconds, limit_concurrency=max_concurrency)
 
 
+async def _settle_gc(runtime: Runtime) -> None:
+    """Once the process is up (so here, not in `Runtime.start`, which tests run in-process)."""
+    frozen = gc_tuning.settle_after_start(gc_tuning.parse_thresholds(runtime.settings.gc_thresholds))
+    log.info("garbage collector settled", extra={"frozen_objects": frozen,
+                                                  "thresholds": list(gc.get_threshold())})
+
+
 def run_service(settings_cls: type[Any], bootstrap: Callable[[Any], FastAPI]) -> None:
     """The whole of every service's `__main__`: settings, logs, traces, serve until SIGTERM.
     Any settings class with the service's name, log level, trace outputs and HTTP address
@@ -354,6 +362,10 @@ def run_service(settings_cls: type[Any], bootstrap: Callable[[Any], FastAPI]) ->
     setup_logging(settings.service_name, settings.log_level)
     setup_tracing(settings.service_name, settings.traces_file, settings.otel_exporter_otlp_endpoint)
     try:
-        serve(bootstrap(settings), settings)
+        app = bootstrap(settings)
+        runtime = getattr(app.state, "runtime", None)
+        if isinstance(runtime, Runtime):   # the console has none
+            runtime.on_started.append(_settle_gc)
+        serve(app, settings)
     finally:
         shutdown_tracing()

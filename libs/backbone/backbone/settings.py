@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backbone.gc_tuning import DEFAULT_THRESHOLDS, parse_thresholds
 
 
 class ServiceSettings(BaseSettings):
@@ -65,6 +67,15 @@ class ServiceSettings(BaseSettings):
     loop_wedged_after: float = Field(default=60, gt=0, description="A loop silent this long is restarted")
     startup_timeout: float = Field(default=120, gt=0,
                                    description="How long start-up waits for the database and Kafka")
+    gc_thresholds: str = Field(
+        default=DEFAULT_THRESHOLDS, description="The garbage collector's young,middle,old "
+        "thresholds once started (backbone.gc_tuning); empty: the interpreter's own")
+
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _gc_thresholds_parse(cls, value: str) -> str:
+        parse_thresholds(value)
+        return value
 
     @property
     def schema_name(self) -> str:
