@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    # A full collection of this heap took 100-500 ms under load, with every SMTP exchange
+    # A full collection of this heap took up to 530 ms under load, with every SMTP exchange
     # waiting: a pause a real mail server would not add to the platform's measured latency.
     settle_after_start(parse_thresholds(DEFAULT_THRESHOLDS))
     try:

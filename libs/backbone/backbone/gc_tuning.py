@@ -2,14 +2,14 @@
 
 Why: CPython's cyclic collector is tuned for short scripts. In a service under load it ran a
 full collection every few seconds, each walking the whole heap, most of it made at start-up
-(modules, pydantic and FastAPI schemas, routing's model) and never garbage: 100-300 ms in which
-nothing else in the process runs, and a tenth or more of the process's CPU. So, once started:
+(modules, pydantic and FastAPI schemas, routing's model) and never garbage: 100-330 ms in which
+nothing else in the process runs, and the complaints it was handling wait. So, once started:
 - what start-up made is collected once and then frozen (`gc.freeze`): later collections leave
   it out, and the full ones walk only what the service made since;
 - the young generation is larger (`GC_THRESHOLDS`, 10,000 allocations instead of 700): most of
   a batch's objects die before a collection looks at them, so far fewer survive into the old
   generations, and full collections come far less often.
-The price is memory: about 10 MiB more per service under load. A cycle that was made at
+The price is memory: 8-18 MiB more per process under load. A cycle that was made at
 start-up and becomes garbage later (a connection replaced after a database restart) is never
 freed. The README's benchmark history has the numbers.
 """
