@@ -40,7 +40,7 @@ import time
 import uuid
 from pathlib import Path
 
-from backbone.gc_tuning import DEFAULT_THRESHOLDS, parse_thresholds, settle_after_start
+from backbone.gc_tuning import settle_after_start
 from bench import complaints, limits, open311, phases, report, service_logs
 from bench import classify as bench_classify
 from bench import notify_deliveries as bench_notify
@@ -103,7 +103,7 @@ def main() -> None:
         processes = platform_processes(stack)
         # This process sends the load and watches the mailbox: its own collector pauses would
         # be counted as the platform's latency. Settled as the services settle theirs.
-        settle_after_start(parse_thresholds(DEFAULT_THRESHOLDS))
+        settle_after_start()
         log_marks = asyncio.run(platform_phases(stack, args, run_id, CpuMeter(processes), results))
         results["rss_mib"] = rss_mib(processes)
         results["service_logs"] = service_logs.warnings_and_errors(stack.log_dir, log_marks)

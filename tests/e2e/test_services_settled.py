@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from backbone.gc_tuning import DEFAULT_THRESHOLDS, parse_thresholds
 from devstack.stack import SERVICES, wait_until
 
 
@@ -22,5 +23,5 @@ def test_every_service_freezes_its_start_up_heap_and_sets_the_thresholds(platfor
         entry = wait_until(lambda n=name: _settled(platform.log_dir / f"{n}.log"), 30,
                            f"{name} logs its collector settled")
         assert entry["service"] == name
-        assert entry["thresholds"] == [10000, 20, 10]
+        assert entry["thresholds"] == list(parse_thresholds(DEFAULT_THRESHOLDS))
         assert entry["frozen_objects"] > 10_000   # the modules and schemas, at least

@@ -22,7 +22,7 @@ def test_settling_freezes_what_start_up_made_and_sets_the_thresholds():
     before = gc.get_threshold()
     survivor = [object() for _ in range(100)]  # alive now: frozen, never walked again
     try:
-        frozen = settle_after_start((5000, 15, 12))
+        frozen = settle_after_start("5000,15,12")
         assert frozen >= len(survivor) and gc.get_freeze_count() == frozen
         assert gc.get_threshold() == (5000, 15, 12)
     finally:
@@ -33,7 +33,7 @@ def test_settling_freezes_what_start_up_made_and_sets_the_thresholds():
 def test_settling_without_thresholds_keeps_the_interpreters():
     before = gc.get_threshold()
     try:
-        settle_after_start(None)
+        settle_after_start("")
         assert gc.get_threshold() == before and gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()

@@ -54,7 +54,7 @@ from typing import Any
 
 import uvicorn
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
-from backbone.gc_tuning import DEFAULT_THRESHOLDS, parse_thresholds, settle_after_start
+from backbone.gc_tuning import settle_after_start
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     # A full collection of this heap took up to 530 ms under load, with every SMTP exchange
     # waiting: a pause a real mail server would not add to the platform's measured latency.
-    settle_after_start(parse_thresholds(DEFAULT_THRESHOLDS))
+    settle_after_start()
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(serve(box, args.smtp_port, server))

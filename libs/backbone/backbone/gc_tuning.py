@@ -34,11 +34,12 @@ def parse_thresholds(text: str) -> tuple[int, int, int] | None:
     return parts  # type: ignore[return-value]
 
 
-def settle_after_start(thresholds: tuple[int, int, int] | None) -> int:
-    """Collect and freeze what start-up made, then set the thresholds; returns how many
-    objects were frozen. Called once, when the service is ready."""
+def settle_after_start(thresholds: str = DEFAULT_THRESHOLDS) -> int:
+    """Collect and freeze what start-up made, then set `thresholds` (`GC_THRESHOLDS`'s text);
+    returns how many objects were frozen. Called once, when the process is ready."""
+    values = parse_thresholds(thresholds)
     gc.collect()
     gc.freeze()
-    if thresholds is not None:
-        gc.set_threshold(*thresholds)
+    if values is not None:
+        gc.set_threshold(*values)
     return gc.get_freeze_count()

@@ -346,7 +346,7 @@ def serve(app: FastAPI, settings: ServiceSettings, *, keep_alive_seconds: int = 
 
 async def _settle_gc(runtime: Runtime) -> None:
     """Once the process is up (so here, not in `Runtime.start`, which tests run in-process)."""
-    frozen = gc_tuning.settle_after_start(gc_tuning.parse_thresholds(runtime.settings.gc_thresholds))
+    frozen = gc_tuning.settle_after_start(runtime.settings.gc_thresholds)
     log.info("garbage collector settled", extra={"frozen_objects": frozen,
                                                   "thresholds": list(gc.get_threshold())})
 
