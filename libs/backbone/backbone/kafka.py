@@ -127,24 +127,21 @@ class KafkaPublisher:
             raise kafka_errors.KafkaConnectionError("publisher not started")
         missing = await self._missing_topics({r.topic for r in records})
         results: list[BaseException | None] = [None] * len(records)
-        futures: list[tuple[int, asyncio.Future]] = []
         now = time.monotonic()
         for topic in missing:
             self._missing_since.setdefault(topic, now)
         for i, r in enumerate(records):
             if r.topic in missing:
-                if now - self._missing_since[r.topic] < self.MISSING_TOPIC_GRACE:
-                    results[i] = kafka_errors.UnknownTopicOrPartitionError(
-                        f"topic {r.topic} is not there yet")
-                else:
-                    results[i] = Unpublishable(f"topic {r.topic} does not exist")
-                continue
-            self._missing_since.pop(r.topic, None)
-            try:
-                futures.append((i, await asyncio.wait_for(self._producer.send(
-                    r.topic, r.value, key=r.key, headers=r.headers), self._send_timeout)))
-            except _NEVER as exc:
-                results[i] = Unpublishable(f"{type(exc).__name__}: {exc}")
+                results[i] = (kafka_errors.UnknownTopicOrPartitionError(
+                    f"topic {r.topic} is not there yet")
+                    if now - self._missing_since[r.topic] < self.MISSING_TOPIC_GRACE
+                    else Unpublishable(f"topic {r.topic} does not exist"))
+            else:
+                self._missing_since.pop(r.topic, None)
+        # One deadline for the whole batch, not one `wait_for` per record: each of those is a
+        # task and a turn of the event loop, and in a turn the consumer's next CPU step runs
+        # first (a classification, say), so a 500-row batch took over a second to hand over.
+        futures = await asyncio.wait_for(self._enqueue(records, results), self._send_timeout)
         if futures:
             done = await asyncio.wait_for(asyncio.gather(*(f for _, f in futures),
                                                          return_exceptions=True),
@@ -155,6 +152,23 @@ class KafkaPublisher:
                 elif isinstance(outcome, BaseException):
                     results[i] = outcome
         return results
+
+    async def _enqueue(self, records: list[Record], results: list[BaseException | None]
+                       ) -> list[tuple[int, asyncio.Future]]:
+        """Hand the records not already settled in `results` to the producer's batches; a
+        send returns without yielding unless its partition's batch is full. A record Kafka
+        can never take is settled in `results` as Unpublishable."""
+        assert self._producer is not None
+        futures: list[tuple[int, asyncio.Future]] = []
+        for i, r in enumerate(records):
+            if results[i] is not None:
+                continue
+            try:
+                futures.append((i, await self._producer.send(
+                    r.topic, r.value, key=r.key, headers=r.headers)))
+            except _NEVER as exc:
+                results[i] = Unpublishable(f"{type(exc).__name__}: {exc}")
+        return futures
 
     async def send_all(self, records: list[Record]) -> None:
         for outcome in await self.send_each(records):
