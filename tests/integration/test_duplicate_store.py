@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
-from routing.adapters.duplicates import Indexed, NotOpen, Pair
+from routing.adapters.duplicates import Indexed, Lookup, NotOpen, Pair
 from routing.domain.duplicates import DuplicateRules, fingerprint, vicinity
 from tests.integration.helpers import twin_or_postgres
 
@@ -187,6 +187,44 @@ async def test_keeping_and_finding_at_once_finds_what_the_two_steps_find(make_uo
             kept(RUBBISH, T0, "1105", jurisdiction="kota-makassar"), since, 100)
     assert {f.complaint_id for f in found} == {road.complaint_id, again.complaint_id}
     assert alone == [], "kept, and nothing earlier in its jurisdiction"
+
+
+async def test_a_batch_kept_and_found_at_once_finds_what_one_by_one_finds(make_uow):
+    """`keep_and_find_many` answers as `keep_and_find` called for each lookup in order: a later
+    lookup finds the batch's earlier ones (here none of them kept before the statement) as well
+    as complaints kept before, ranked by keys shared, within its jurisdiction, window and
+    vicinity; a complaint kept before, or twice in the batch, is a replay (None)."""
+    road = kept(ROAD, T0, "1201")
+    async with make_uow() as uow:
+        assert await uow.duplicates.index(road)
+    since = T0 - timedelta(days=6)
+    rules = DuplicateRules(jaccard=0.5, radius_m=300, window_days=7)
+    again = kept(ROAD_AGAIN, T0 + timedelta(hours=1), "1202")
+    rubbish = kept(RUBBISH, T0 + timedelta(hours=1), "1203")
+    longer = kept(ROAD_LONGER, T0 + timedelta(hours=2), "1204")
+    makassar = kept(ROAD, T0 + timedelta(hours=2), "1205", jurisdiction="kota-makassar")
+    far = kept(ROAD, T0 + timedelta(hours=3), "1206", where=(-6.95, 107.70))
+    stale = kept(ROAD, T0 + timedelta(hours=3), "1207")
+    batch = [again, rubbish, road, longer, makassar, far, again, stale]
+    async with make_uow() as uow:
+        found = await uow.duplicates.keep_and_find_many([
+            Lookup(item, since if item is not stale else T0 + timedelta(minutes=90), 100,
+                   vicinity(item.fingerprint, rules))
+            for item in batch])
+    ids = [None if f is None else [i.tracking_number for i in f] for f in found]
+    assert ids[0] == ["1201"], "kept before the batch"
+    assert ids[1] == [], "nothing about rubbish before it"
+    assert ids[2] is None, "kept before: a replay"
+    assert set(ids[3]) == {"1201", "1202"}, "the batch's earlier road complaint too"
+    assert ids[4] == [], "another jurisdiction"
+    assert ids[5] == [], "kilometres away: outside its vicinity"
+    assert ids[6] is None, "twice in one batch: the second is a replay"
+    assert set(ids[7]) == {"1204"}, "only what its window reaches: the batch's later ones"
+    async with make_uow() as uow:
+        assert not await uow.duplicates.index(longer), "the batch's complaints are kept"
+        after = await uow.duplicates.keep_and_find(kept(ROAD, T0 + timedelta(hours=4), "1208"),
+                                                   since, 100)
+    assert {i.tracking_number for i in after} >= {"1201", "1202", "1204", "1207"}
 
 
 async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(pool, prefix):

@@ -25,8 +25,21 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     inbox: Inbox
 
+    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run `callback` once, after the last handler and before the commit, in the same
+        transaction: work a handler can do for a whole batch at once rather than per event
+        (routing compares a batch's new complaints for duplicates in one statement)."""
+
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
+
+
+async def _run_before_commit(callbacks: list[Callable[[], Awaitable[None]]]) -> None:
+    """In registration order; a callback may register another, which runs too."""
+    done = 0
+    while done < len(callbacks):
+        await callbacks[done]()
+        done += 1
 
 
 class Transactional(Protocol):
@@ -86,6 +99,10 @@ class PgUnitOfWork:
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
+    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        if callback not in self._before_commit_steps:
+            self._before_commit_steps.append(callback)
+
     def _attach(self, conn: asyncpg.Connection) -> None:
         """Subclasses create their repositories on `conn` here."""
 
@@ -129,6 +146,7 @@ class PgUnitOfWork:
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
         self._begun = self._writing_held = False
+        self._before_commit_steps: list[Callable[[], Awaitable[None]]] = []
         db = Deferred(self.conn, self._before_statement)
         self.outbox = PgOutbox(self._source, self._prefix)
         self.inbox = PgInbox(db)
@@ -139,6 +157,7 @@ class PgUnitOfWork:
         try:
             if exc_type is None:
                 try:
+                    await _run_before_commit(self._before_commit_steps)
                     published = None if self._begun else await self._commit_at_once()
                     if published is None:
                         await self._before_commit()
@@ -218,14 +237,28 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox()
         self.inbox = InMemoryInbox()
         self.commits = 0
+        self._before_commit_steps: list[Callable[[], Awaitable[None]]] = []
+
+    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        if callback not in self._before_commit_steps:
+            self._before_commit_steps.append(callback)
 
     def parts(self) -> tuple[Transactional, ...]:
         return (self.outbox, self.inbox)
 
     async def __aenter__(self) -> Self:
+        self._before_commit_steps = []
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        steps, self._before_commit_steps = self._before_commit_steps, []
+        if exc_type is None:
+            try:
+                await _run_before_commit(steps)
+            except BaseException:
+                for part in self.parts():
+                    part.rollback()
+                raise
         for part in self.parts():
             part.commit() if exc_type is None else part.rollback()
         if exc_type is None:

@@ -59,6 +59,16 @@ class Pair:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One `keep_and_find` of a batch: the complaint, and where its search looks."""
+
+    item: Indexed
+    since: datetime
+    limit: int
+    near: Vicinity | None = None
+
+
 class NotOpen(Exception):
     """The pair was already merged or dismissed."""
 
@@ -83,6 +93,11 @@ class DuplicateStore(Protocol):
                             near: Vicinity | None = None) -> list[Indexed] | None:
         """`index` then `sharing_a_band` for it (its jurisdiction and keys, itself excluded), in
         one round trip; None when it was kept already (a replay), and then nothing is read."""
+
+    async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
+        """`keep_and_find` for each of `lookups` in order, as if called one after the other
+        (a later one finds the earlier ones it shares a band with), in one round trip. For a
+        consumer batch's new complaints: one statement instead of one each."""
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
@@ -137,6 +152,17 @@ def _keep_args(item: Indexed) -> tuple:
             fp.category, fp.lat, fp.lon, fp.kecamatan, fp.signature, fp.bands())
 
 
+def _admitted(category: str, lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str) -> str:
+    """`Vicinity.admits` in SQL, for a band row `h`, over the given parameters or columns."""
+    return (f"({category}::text IS NULL OR h.category IS NULL OR h.category = {category})"
+            f" AND CASE WHEN {lat0}::float8 IS NOT NULL AND h.lat IS NOT NULL AND h.lon IS NOT NULL"
+            f"  THEN h.lat BETWEEN {lat0} AND {lat1}"
+            f"   AND ({lon0}::float8 IS NULL OR h.lon BETWEEN {lon0} AND {lon1})"
+            f"  WHEN {kecamatan}::text IS NOT NULL AND h.kecamatan IS NOT NULL"
+            f"   THEN h.kecamatan = {kecamatan}"
+            f"  ELSE true END")
+
+
 def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, category: str,
             lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str,
             kept_only: bool = False) -> str:
@@ -152,13 +178,7 @@ def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, 
         f"  WHERE b.jurisdiction = {jurisdiction} AND b.band_key = k.key"
         f"  AND b.submitted_at >= {since} AND b.complaint_id <> {exclude}"
         f"  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT {limit}) h"
-        f"  WHERE ({category}::text IS NULL OR h.category IS NULL OR h.category = {category})"
-        f"  AND CASE WHEN {lat0}::float8 IS NOT NULL AND h.lat IS NOT NULL AND h.lon IS NOT NULL"
-        f"   THEN h.lat BETWEEN {lat0} AND {lat1}"
-        f"    AND ({lon0}::float8 IS NULL OR h.lon BETWEEN {lon0} AND {lon1})"
-        f"   WHEN {kecamatan}::text IS NOT NULL AND h.kecamatan IS NOT NULL"
-        f"    THEN h.kecamatan = {kecamatan}"
-        f"   ELSE true END"
+        f"  WHERE {_admitted(category, lat0, lat1, lon0, lon1, kecamatan)}"
         + (" AND EXISTS (SELECT 1 FROM kept)" if kept_only else "") + "),"
         f" ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
         f"  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id"
@@ -194,6 +214,89 @@ def _indexed(r: asyncpg.Record) -> Indexed:
         r["signature"], r["submitted_at"], r["category"], r["lat"], r["lon"], r["kecamatan"]))
 
 
+# `keep_and_find_many`: every lookup of a batch kept and searched in one statement. $1..$17 the
+# lookups as parallel arrays (`_many_args`), $18/$19 their band keys flattened with each key's
+# lookup number. The search reads the statement's snapshot, so it finds only complaints kept
+# before it; `_with_earlier_of_batch` adds the batch's own earlier ones.
+_KEEP_AND_FIND_MANY = (
+    "WITH items AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],"
+    " $5::text[], $6::float8[], $7::float8[], $8::text[], $9::bytea[], $10::timestamptz[],"
+    " $11::int[], $12::text[], $13::float8[], $14::float8[], $15::float8[], $16::float8[],"
+    " $17::text[]) WITH ORDINALITY AS i(complaint_id, tracking_number, jurisdiction, submitted_at,"
+    " category, lat, lon, kecamatan, packed, since, lim, near_category, lat0, lat1, lon0, lon1,"
+    " near_kecamatan, n)),"
+    " keys AS (SELECT * FROM unnest($18::int[], $19::bigint[]) AS k(n, key)),"
+    " kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
+    " submitted_at, category, lat, lon, kecamatan, packed)"
+    " SELECT complaint_id, tracking_number, jurisdiction, submitted_at, category, lat, lon,"
+    " kecamatan, packed FROM items ON CONFLICT (complaint_id) DO NOTHING RETURNING complaint_id),"
+    " mine AS (SELECT i.* FROM items i JOIN kept ON kept.complaint_id = i.complaint_id),"
+    " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id, submitted_at,"
+    " category, lat, lon, kecamatan) SELECT i.jurisdiction, k.key, i.complaint_id,"
+    " i.submitted_at, i.category, i.lat, i.lon, i.kecamatan FROM mine i JOIN keys k ON k.n = i.n),"
+    " hits AS (SELECT i.n, h.complaint_id, h.submitted_at FROM mine i JOIN keys k ON k.n = i.n"
+    " CROSS JOIN LATERAL ("
+    "  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
+    "  FROM duplicate_bands b"
+    "  WHERE b.jurisdiction = i.jurisdiction AND b.band_key = k.key"
+    "  AND b.submitted_at >= i.since AND b.complaint_id <> i.complaint_id"
+    "  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT i.lim) h"
+    f" WHERE {_admitted('i.near_category', 'i.lat0', 'i.lat1', 'i.lon0', 'i.lon1', 'i.near_kecamatan')}),"
+    " ranked AS (SELECT n, complaint_id, count(*) AS shared, max(submitted_at) AS at,"
+    "  row_number() OVER (PARTITION BY n ORDER BY count(*) DESC, max(submitted_at) DESC,"
+    "  complaint_id) AS place FROM hits GROUP BY n, complaint_id)"
+    f" SELECT i.n, m.n IS NOT NULL AS kept, r.shared, {_SIGNATURE_ROW} FROM items i"
+    " LEFT JOIN mine m ON m.n = i.n"
+    " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id))"
+    "  ON r.n = i.n AND r.place <= i.lim"
+    " ORDER BY i.n, r.shared DESC, r.at DESC, s.complaint_id")
+
+
+def _many_args(lookups: list[Lookup]) -> tuple:
+    rows = []
+    for lk in lookups:
+        near = _near_args(lk.near)
+        rows.append((*_keep_args(lk.item)[:9], lk.since, lk.limit, *near))
+    cols = columns(rows) if rows else [[] for _ in range(17)]
+    key_of = [(n, key) for n, lk in enumerate(lookups, start=1)
+              for key in lk.item.fingerprint.bands()]
+    return (*cols, [n for n, _ in key_of], [key for _, key in key_of])
+
+
+def _with_earlier_of_batch(lookups: list[Lookup], stored: list[list[tuple[int, Indexed]] | None]
+                           ) -> list[list[Indexed] | None]:
+    """What each lookup would have found had the batch's lookups run one after the other: its
+    stored finds (with how many keys each shares) and the batch's earlier kept complaints that
+    share a key, pass its window and vicinity, ranked as the search ranks (most keys shared,
+    newest, id) and cut to its limit. (The search also takes only the newest `limit` per key
+    before counting; within one batch that bound is not applied.)"""
+    by_key: dict[int, list[int]] = {}
+    out: list[list[Indexed] | None] = []
+    for n, (lookup, found) in enumerate(zip(lookups, stored)):
+        keys = set(lookup.item.fingerprint.bands())
+        if found is None:
+            out.append(None)
+            continue
+        shared: dict[int, int] = {}
+        for key in keys:
+            for m in by_key.get(key, ()):
+                shared[m] = shared.get(m, 0) + 1
+        near, item = lookup.near or Vicinity(), lookup.item
+        ranked = list(found)
+        for m, count in shared.items():
+            other = lookups[m].item
+            fp = other.fingerprint
+            if (other.jurisdiction == item.jurisdiction and fp.submitted_at >= lookup.since
+                    and near.admits(fp.category, fp.lat, fp.lon, fp.kecamatan)):
+                ranked.append((count, other))
+        ranked.sort(key=lambda x: (-x[0], -x[1].fingerprint.submitted_at.timestamp(),
+                                   x[1].complaint_id))
+        out.append([i for _, i in ranked[:lookup.limit]])
+        for key in keys:
+            by_key.setdefault(key, []).append(n)
+    return out
+
+
 class PgDuplicateStore:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -223,6 +326,27 @@ class PgDuplicateStore:
         if not rows[0]["kept"]:
             return None
         return [_indexed(r) for r in rows if r["complaint_id"] is not None]
+
+    async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
+        if not lookups:
+            return []
+        # A complaint twice in one batch: the second is a replay of the first.
+        first = {}
+        for n, lk in enumerate(lookups):
+            first.setdefault(lk.item.complaint_id, n)
+        unique = [lk for n, lk in enumerate(lookups) if first[lk.item.complaint_id] == n]
+        rows = await self._conn.fetch(_KEEP_AND_FIND_MANY, *_many_args(unique))
+        stored: list[list[tuple[int, Indexed]] | None] = [[] for _ in unique]
+        for r in rows:
+            n = r["n"] - 1
+            if not r["kept"]:
+                stored[n] = None
+            elif r["complaint_id"] is not None:
+                stored[n].append((r["shared"], _indexed(r)))
+        found = dict(zip((lk.item.complaint_id for lk in unique),
+                         _with_earlier_of_batch(unique, stored)))
+        return [found[lk.item.complaint_id] if first[lk.item.complaint_id] == n else None
+                for n, lk in enumerate(lookups)]
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """All of them in one statement (one round trip), returned in the order given."""
@@ -329,6 +453,9 @@ class InMemoryDuplicateStore:
             return None
         return await self.sharing_a_band(item.jurisdiction, item.fingerprint.bands(), since,
                                          item.complaint_id, limit, near)
+
+    async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
+        return [await self.keep_and_find(lk.item, lk.since, lk.limit, lk.near) for lk in lookups]
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         known = {(p.complaint_id, p.candidate_id) for p in self._pairs.values()}
