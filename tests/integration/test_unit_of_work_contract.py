@@ -48,35 +48,40 @@ async def test_commit_keeps_outbox_and_inbox_rollback_forgets_both(make_uow):
 
 
 async def test_work_left_for_the_commit_runs_once_in_the_transaction_or_not_at_all(make_uow):
-    """`before_commit`: a step registered (twice) by the handlers runs once after the last of
-    them, and what it records commits with the rest; if it fails, nothing of the unit of work
-    is kept; a unit of work that fails first never runs it."""
+    """`before_commit`: a step the handlers add to (twice, by its key) runs once after the last
+    of them, and what it records commits with the rest; if it fails, nothing of the unit of
+    work is kept; a unit of work that fails first never runs it, and the next starts afresh."""
     factory, outbox_size = make_uow
-    ran: list[str] = []
+    ran: list[list[str]] = []
 
-    async def step():
-        ran.append("step")
-        await uow.outbox.record(event())
+    class Step:
+        def __init__(self, uow):
+            self.uow, self.parts = uow, []
+
+        async def run(self):
+            ran.append(self.parts)
+            if "poison" in self.parts:
+                raise RuntimeError("the batch's step failed")
+            await self.uow.outbox.record(event())
 
     async with factory() as uow:
         assert await uow.inbox.claim("c", "b1")
-        uow.before_commit(step)
-        uow.before_commit(step)
+        uow.before_commit("step", lambda: Step(uow)).parts.append("a")
+        uow.before_commit("step", lambda: Step(uow)).parts.append("b")
         assert ran == [], "not before the handlers are done"
-    assert ran == ["step"] and await outbox_size() == 1
-
-    async def failing():
-        raise RuntimeError("the batch's step failed")
+    assert ran == [["a", "b"]] and await outbox_size() == 1
 
     with pytest.raises(RuntimeError):
         async with factory() as uow:
             assert await uow.inbox.claim("c", "b2")
             await uow.outbox.record(event())
-            uow.before_commit(failing)
+            uow.before_commit("step", lambda: Step(uow)).parts.append("poison")
     with pytest.raises(RuntimeError):
         async with factory() as uow:
-            uow.before_commit(step)
+            uow.before_commit("step", lambda: Step(uow)).parts.append("never")
             raise RuntimeError("a handler failed")
     async with factory() as uow:
         assert await uow.inbox.claim("c", "b2"), "the failed step's unit of work was rolled back"
-    assert ran == ["step"] and await outbox_size() == 1
+        uow.before_commit("step", lambda: Step(uow)).parts.append("c")
+    assert ran == [["a", "b"], ["poison"], ["c"]], "each transaction its own step"
+    assert await outbox_size() == 2

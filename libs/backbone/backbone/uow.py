@@ -25,21 +25,44 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     inbox: Inbox
 
-    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
-        """Run `callback` once, after the last handler and before the commit, in the same
-        transaction: work a handler can do for a whole batch at once rather than per event
-        (routing compares a batch's new complaints for duplicates in one statement)."""
+    def before_commit(self, key: str, make: Callable[[], S]) -> S:
+        """This transaction's step `key`, made by `make` on first use: its `run()` is awaited
+        once, after the last handler and before the commit, in the same transaction. For work
+        handlers can do for a whole batch at once rather than per event (routing compares a
+        batch's new complaints for duplicates in one statement); each handler adds its part to
+        the step. Steps run in the order they were made; a new transaction starts with none."""
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None: ...
 
 
-async def _run_before_commit(callbacks: list[Callable[[], Awaitable[None]]]) -> None:
-    """In registration order; a callback may register another, which runs too."""
-    done = 0
-    while done < len(callbacks):
-        await callbacks[done]()
-        done += 1
+class Step(Protocol):
+    """What `before_commit` runs."""
+
+    async def run(self) -> None: ...
+
+
+S = TypeVar("S", bound=Step)
+
+
+class _Steps:
+    """A transaction's `before_commit` steps, by key, in the order they were made."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, Step] = {}
+
+    def get(self, key: str, make: Callable[[], S]) -> S:
+        if key not in self._steps:
+            self._steps[key] = make()
+        return self._steps[key]  # type: ignore[return-value]
+
+    async def run(self) -> None:
+        """Each once; a step may make another, which runs too."""
+        done: set[str] = set()
+        while pending := [k for k in self._steps if k not in done]:
+            for key in pending:
+                done.add(key)
+                await self._steps[key].run()
 
 
 class Transactional(Protocol):
@@ -99,9 +122,8 @@ class PgUnitOfWork:
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
-    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
-        if callback not in self._before_commit_steps:
-            self._before_commit_steps.append(callback)
+    def before_commit(self, key: str, make: Callable[[], S]) -> S:
+        return self._steps.get(key, make)
 
     def _attach(self, conn: asyncpg.Connection) -> None:
         """Subclasses create their repositories on `conn` here."""
@@ -146,7 +168,7 @@ class PgUnitOfWork:
     async def __aenter__(self) -> Self:
         self.conn = await self._pool.acquire()
         self._begun = self._writing_held = False
-        self._before_commit_steps: list[Callable[[], Awaitable[None]]] = []
+        self._steps = _Steps()
         db = Deferred(self.conn, self._before_statement)
         self.outbox = PgOutbox(self._source, self._prefix)
         self.inbox = PgInbox(db)
@@ -157,7 +179,7 @@ class PgUnitOfWork:
         try:
             if exc_type is None:
                 try:
-                    await _run_before_commit(self._before_commit_steps)
+                    await self._steps.run()
                     published = None if self._begun else await self._commit_at_once()
                     if published is None:
                         await self._before_commit()
@@ -237,24 +259,23 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox()
         self.inbox = InMemoryInbox()
         self.commits = 0
-        self._before_commit_steps: list[Callable[[], Awaitable[None]]] = []
+        self._steps = _Steps()
 
-    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
-        if callback not in self._before_commit_steps:
-            self._before_commit_steps.append(callback)
+    def before_commit(self, key: str, make: Callable[[], S]) -> S:
+        return self._steps.get(key, make)
 
     def parts(self) -> tuple[Transactional, ...]:
         return (self.outbox, self.inbox)
 
     async def __aenter__(self) -> Self:
-        self._before_commit_steps = []
+        self._steps = _Steps()
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        steps, self._before_commit_steps = self._before_commit_steps, []
+        steps, self._steps = self._steps, _Steps()
         if exc_type is None:
             try:
-                await _run_before_commit(steps)
+                await steps.run()
             except BaseException:
                 for part in self.parts():
                     part.rollback()

@@ -14,10 +14,9 @@ submission tells nothing twice.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from backbone.consumer import EventConsumer
 from contracts import taxonomy as tx
@@ -64,15 +63,8 @@ async def detect_duplicates(event: ComplaintSubmittedV1, uow: RoutingUnitOfWork,
     the submitted one. Done for the unit of work's whole batch at once, just before its commit
     (`DuplicateBatch`): one statement for all its new complaints, not one each, which had set
     routing's pace (4 ms awaited per complaint under load)."""
-    batch = _batches.get(uow)
-    if batch is None:
-        batch = _batches[uow] = DuplicateBatch(uow, settings, clock)
-        uow.before_commit(batch.run)
-    batch.add(event, category)
-
-
-# The batch of each open unit of work; gone with the unit of work.
-_batches: weakref.WeakKeyDictionary[Any, DuplicateBatch] = weakref.WeakKeyDictionary()
+    uow.before_commit("duplicates", lambda: DuplicateBatch(uow, settings, clock)).add(
+        event, category)
 
 
 class DuplicateBatch:
@@ -98,7 +90,6 @@ class DuplicateBatch:
 
     async def run(self) -> None:
         items, self._items = self._items, []
-        _batches.pop(self._uow, None)
         if not items:
             return
         found = await self._uow.duplicates.keep_and_find_many([lk for _, lk in items])
