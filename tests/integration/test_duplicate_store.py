@@ -34,6 +34,12 @@ def kept(text, at, tn, jurisdiction="kota-bandung", kecamatan="Sumur Bandung", c
                    fingerprint(*text, at, category, lat, lon, kecamatan))
 
 
+async def keep_and_find(uow, item: Indexed, since, limit: int):
+    """`keep_and_find_many` for one complaint."""
+    [found] = await uow.duplicates.keep_and_find_many([Lookup(item, since, limit)])
+    return found
+
+
 def pair(new: Indexed, old: Indexed, found_at, similarity=0.8, distance=12.5):
     return Pair(new.jurisdiction, new.complaint_id, new.tracking_number, old.complaint_id,
                 old.tracking_number, old.fingerprint.submitted_at, similarity, distance, found_at)
@@ -166,7 +172,7 @@ async def test_a_rolled_back_unit_of_work_keeps_nothing(make_uow):
 
 
 async def test_keeping_and_finding_at_once_finds_what_the_two_steps_find(make_uow):
-    """`keep_and_find` is `index` then `sharing_a_band` in one round trip: the earlier complaints
+    """Keeping and finding is `index` then `sharing_a_band` in one round trip: the earlier complaints
     it finds exclude the new one, a replay finds nothing and says so (None), and the new one is
     kept for the next."""
     road = kept(ROAD, T0, "1101")
@@ -177,20 +183,20 @@ async def test_keeping_and_finding_at_once_finds_what_the_two_steps_find(make_uo
     again = kept(ROAD_AGAIN, T0 + timedelta(hours=2), "1103")
     since = T0 - timedelta(days=6)
     async with make_uow() as uow:
-        found = await uow.duplicates.keep_and_find(again, since, 100)
-        assert await uow.duplicates.keep_and_find(again, since, 100) is None, "a replay"
+        found = await keep_and_find(uow, again, since, 100)
+        assert await keep_and_find(uow, again, since, 100) is None, "a replay"
     assert found == [road]
     third = kept(ROAD, T0 + timedelta(hours=3), "1104")
     async with make_uow() as uow:
-        found = await uow.duplicates.keep_and_find(third, since, 100)
-        alone = await uow.duplicates.keep_and_find(
-            kept(RUBBISH, T0, "1105", jurisdiction="kota-makassar"), since, 100)
+        found = await keep_and_find(uow, third, since, 100)
+        alone = await keep_and_find(
+            uow, kept(RUBBISH, T0, "1105", jurisdiction="kota-makassar"), since, 100)
     assert {f.complaint_id for f in found} == {road.complaint_id, again.complaint_id}
     assert alone == [], "kept, and nothing earlier in its jurisdiction"
 
 
 async def test_a_batch_kept_and_found_at_once_finds_what_one_by_one_finds(make_uow):
-    """`keep_and_find_many` answers as `keep_and_find` called for each lookup in order: a later
+    """`keep_and_find_many` answers as if each lookup were kept and searched in order: a later
     lookup finds the batch's earlier ones (here none of them kept before the statement) as well
     as complaints kept before, ranked by keys shared, within its jurisdiction, window and
     vicinity; a complaint kept before, or twice in the batch, is a replay (None)."""
@@ -222,7 +228,7 @@ async def test_a_batch_kept_and_found_at_once_finds_what_one_by_one_finds(make_u
     assert set(ids[7]) == {"1204"}, "only what its window reaches: the batch's later ones"
     async with make_uow() as uow:
         assert not await uow.duplicates.index(longer), "the batch's complaints are kept"
-        after = await uow.duplicates.keep_and_find(kept(ROAD, T0 + timedelta(hours=4), "1208"),
+        after = await keep_and_find(uow, kept(ROAD, T0 + timedelta(hours=4), "1208"),
                                                    since, 100)
     assert {i.tracking_number for i in after} >= {"1201", "1202", "1204", "1207"}
 
@@ -269,7 +275,7 @@ async def test_the_upgrade_packs_kept_signatures_and_reads_an_older_replicas(poo
         await keep_as_before(conn, again)
     new = kept(ROAD_LONGER, T0 + timedelta(hours=2), "1003")
     async with RoutingPgUnitOfWork(pool, "/test", prefix, schema) as uow:
-        found = await uow.duplicates.keep_and_find(new, T0 - timedelta(days=1), 100)
+        found = await keep_and_find(uow, new, T0 - timedelta(days=1), 100)
     assert sorted(found, key=lambda i: i.tracking_number) == [road, again]
 
 
@@ -284,7 +290,7 @@ async def test_a_replay_writes_no_second_set_of_bands(pool, prefix):
     since = T0 - timedelta(days=6)
     for _ in range(2):
         async with RoutingPgUnitOfWork(pool, "/test", prefix, schema) as uow:
-            await uow.duplicates.keep_and_find(road, since, 100)
+            await keep_and_find(uow, road, since, 100)
             await uow.duplicates.index(road)
     async with pool.acquire() as conn:
         rows = await conn.fetchval(f"SELECT count(*) FROM {schema}.duplicate_bands"

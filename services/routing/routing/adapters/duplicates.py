@@ -61,7 +61,7 @@ class Pair:
 
 @dataclass(frozen=True)
 class Lookup:
-    """One `keep_and_find` of a batch: the complaint, and where its search looks."""
+    """One complaint of `keep_and_find_many`, and where its search looks."""
 
     item: Indexed
     since: datetime
@@ -89,15 +89,11 @@ class DuplicateStore(Protocol):
         key the newest `limit` (ties by id), of those the ones `near` admits (all without it),
         and of those the `limit` that share the most keys, then the newest, in that order."""
 
-    async def keep_and_find(self, item: Indexed, since: datetime, limit: int,
-                            near: Vicinity | None = None) -> list[Indexed] | None:
-        """`index` then `sharing_a_band` for it (its jurisdiction and keys, itself excluded), in
-        one round trip; None when it was kept already (a replay), and then nothing is read."""
-
     async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
-        """`keep_and_find` for each of `lookups` in order, as if called one after the other
-        (a later one finds the earlier ones it shares a band with), in one round trip. For a
-        consumer batch's new complaints: one statement instead of one each."""
+        """For each of `lookups` in order, `index` then `sharing_a_band` for it (its
+        jurisdiction and keys, itself excluded), as if one after the other (a later one finds
+        the earlier ones), in one round trip: a consumer batch's new complaints in one
+        statement. None for one kept already (a replay), and then nothing is read for it."""
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         """Store new pairs (an existing (complaint, candidate) pair is kept as it is)."""
@@ -164,12 +160,11 @@ def _admitted(category: str, lat0: str, lat1: str, lon0: str, lon1: str, kecamat
 
 
 def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, category: str,
-            lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str,
-            kept_only: bool = False) -> str:
+            lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str) -> str:
     """The CTEs `hits` and `ranked` of `sharing_a_band`, over the given parameters. Per key an
     index range scan of at most `limit` rows (duplicate_bands_near, 0009), whose included columns
-    filter by the vicinity (Vicinity.admits, in SQL) without a heap read. `kept_only`: nothing
-    unless this statement kept the complaint (CTE `kept`)."""
+    filter by the vicinity (Vicinity.admits, in SQL) without a heap read. `keep_and_find_many`
+    does the same per lookup."""
     return (
         f"hits AS (SELECT h.complaint_id, h.submitted_at"
         f" FROM unnest({keys}::bigint[]) AS k(key) CROSS JOIN LATERAL ("
@@ -178,8 +173,7 @@ def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, 
         f"  WHERE b.jurisdiction = {jurisdiction} AND b.band_key = k.key"
         f"  AND b.submitted_at >= {since} AND b.complaint_id <> {exclude}"
         f"  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT {limit}) h"
-        f"  WHERE {_admitted(category, lat0, lat1, lon0, lon1, kecamatan)}"
-        + (" AND EXISTS (SELECT 1 FROM kept)" if kept_only else "") + "),"
+        f"  WHERE {_admitted(category, lat0, lat1, lon0, lon1, kecamatan)}),"
         f" ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
         f"  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id"
         f"  LIMIT {limit})")
@@ -187,12 +181,6 @@ def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, 
 
 # `sharing_a_band`'s search: its arguments in order, $1..$11.
 _RANKED = _ranked(*(f"${n}" for n in range(1, 12)))
-
-# The search for a complaint being kept: its jurisdiction ($3), keys ($10) and id ($1), then
-# since, limit and the vicinity ($11..$18).
-_KEEP_RANKED = _ranked("$3", "$10", "$11", "$1", "$12", *(f"${n}" for n in range(13, 19)),
-                       kept_only=True)
-
 
 def _near_args(near: Vicinity | None) -> tuple:
     near = near or Vicinity()
@@ -257,7 +245,7 @@ def _many_args(lookups: list[Lookup]) -> tuple:
     for lk in lookups:
         near = _near_args(lk.near)
         rows.append((*_keep_args(lk.item)[:9], lk.since, lk.limit, *near))
-    cols = columns(rows) if rows else [[] for _ in range(17)]
+    cols = columns(rows)
     key_of = [(n, key) for n, lk in enumerate(lookups, start=1)
               for key in lk.item.fingerprint.bands()]
     return (*cols, [n for n, _ in key_of], [key for _, key in key_of])
@@ -314,24 +302,11 @@ class PgDuplicateStore:
             jurisdiction, band_keys, since, exclude, limit, *_near_args(near))
         return [_indexed(r) for r in rows]
 
-    async def keep_and_find(self, item, since, limit, near=None) -> list[Indexed] | None:
-        # The search reads the statement's snapshot, without the rows it inserts: itself, which
-        # it excludes anyway. One row with kept false and no complaint, or one per complaint.
-        rows = await self._conn.fetch(
-            f"WITH {_KEEP}, {_KEEP_RANKED}"
-            f" SELECT EXISTS (SELECT 1 FROM kept) AS kept, {_SIGNATURE_ROW} FROM (SELECT 1) AS one"
-            " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id)) ON true"
-            " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
-            *_keep_args(item), since, limit, *_near_args(near))
-        if not rows[0]["kept"]:
-            return None
-        return [_indexed(r) for r in rows if r["complaint_id"] is not None]
-
     async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
         if not lookups:
             return []
         # A complaint twice in one batch: the second is a replay of the first.
-        first = {}
+        first: dict[uuid.UUID, int] = {}
         for n, lk in enumerate(lookups):
             first.setdefault(lk.item.complaint_id, n)
         unique = [lk for n, lk in enumerate(lookups) if first[lk.item.complaint_id] == n]
@@ -448,14 +423,14 @@ class InMemoryDuplicateStore:
                                   i.complaint_id))
         return found[:limit]
 
-    async def keep_and_find(self, item, since, limit, near=None) -> list[Indexed] | None:
-        if not await self.index(item):
-            return None
-        return await self.sharing_a_band(item.jurisdiction, item.fingerprint.bands(), since,
-                                         item.complaint_id, limit, near)
-
     async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
-        return [await self.keep_and_find(lk.item, lk.since, lk.limit, lk.near) for lk in lookups]
+        found: list[list[Indexed] | None] = []
+        for lk in lookups:
+            item = lk.item
+            found.append(await self.sharing_a_band(
+                item.jurisdiction, item.fingerprint.bands(), lk.since, item.complaint_id,
+                lk.limit, lk.near) if await self.index(item) else None)
+        return found
 
     async def add(self, pairs: list[Pair]) -> list[Pair]:
         known = {(p.complaint_id, p.candidate_id) for p in self._pairs.values()}
