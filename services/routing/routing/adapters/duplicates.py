@@ -159,35 +159,6 @@ def _admitted(category: str, lat0: str, lat1: str, lon0: str, lon1: str, kecamat
             f"  ELSE true END")
 
 
-def _ranked(jurisdiction: str, keys: str, since: str, exclude: str, limit: str, category: str,
-            lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str) -> str:
-    """The CTEs `hits` and `ranked` of `sharing_a_band`, over the given parameters. Per key an
-    index range scan of at most `limit` rows (duplicate_bands_near, 0009), whose included columns
-    filter by the vicinity (Vicinity.admits, in SQL) without a heap read. `keep_and_find_many`
-    does the same per lookup."""
-    return (
-        f"hits AS (SELECT h.complaint_id, h.submitted_at"
-        f" FROM unnest({keys}::bigint[]) AS k(key) CROSS JOIN LATERAL ("
-        f"  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
-        f"  FROM duplicate_bands b"
-        f"  WHERE b.jurisdiction = {jurisdiction} AND b.band_key = k.key"
-        f"  AND b.submitted_at >= {since} AND b.complaint_id <> {exclude}"
-        f"  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT {limit}) h"
-        f"  WHERE {_admitted(category, lat0, lat1, lon0, lon1, kecamatan)}),"
-        f" ranked AS (SELECT complaint_id, count(*) AS shared, max(submitted_at) AS at"
-        f"  FROM hits GROUP BY complaint_id ORDER BY shared DESC, at DESC, complaint_id"
-        f"  LIMIT {limit})")
-
-
-# `sharing_a_band`'s search: its arguments in order, $1..$11.
-_RANKED = _ranked(*(f"${n}" for n in range(1, 12)))
-
-def _near_args(near: Vicinity | None) -> tuple:
-    near = near or Vicinity()
-    lat, lon = near.lat_range or (None, None), near.lon_range or (None, None)
-    return (near.category, *lat, *lon, near.kecamatan)
-
-
 # A kept complaint as `_indexed` reads it, from `duplicate_signatures s`. Its signature is
 # packed (migration 0010); a row an older replica kept during an upgrade has only the bigint[]
 # column, and is packed here the same way.
@@ -202,42 +173,63 @@ def _indexed(r: asyncpg.Record) -> Indexed:
         r["signature"], r["submitted_at"], r["category"], r["lat"], r["lon"], r["kecamatan"]))
 
 
-# `keep_and_find_many`: every lookup of a batch kept and searched in one statement. $1..$17 the
-# lookups as parallel arrays (`_many_args`), $18/$19 their band keys flattened with each key's
-# lookup number. The search reads the statement's snapshot, so it finds only complaints kept
-# before it; `_with_earlier_of_batch` adds the batch's own earlier ones.
-_KEEP_AND_FIND_MANY = (
-    "WITH items AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[],"
-    " $5::text[], $6::float8[], $7::float8[], $8::text[], $9::bytea[], $10::timestamptz[],"
-    " $11::int[], $12::text[], $13::float8[], $14::float8[], $15::float8[], $16::float8[],"
-    " $17::text[]) WITH ORDINALITY AS i(complaint_id, tracking_number, jurisdiction, submitted_at,"
-    " category, lat, lon, kecamatan, packed, since, lim, near_category, lat0, lat1, lon0, lon1,"
-    " near_kecamatan, n)),"
-    " keys AS (SELECT * FROM unnest($18::int[], $19::bigint[]) AS k(n, key)),"
-    " kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
-    " submitted_at, category, lat, lon, kecamatan, packed)"
-    " SELECT complaint_id, tracking_number, jurisdiction, submitted_at, category, lat, lon,"
-    " kecamatan, packed FROM items ON CONFLICT (complaint_id) DO NOTHING RETURNING complaint_id),"
-    " mine AS (SELECT i.* FROM items i JOIN kept ON kept.complaint_id = i.complaint_id),"
-    " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id, submitted_at,"
-    " category, lat, lon, kecamatan) SELECT i.jurisdiction, k.key, i.complaint_id,"
-    " i.submitted_at, i.category, i.lat, i.lon, i.kecamatan FROM mine i JOIN keys k ON k.n = i.n),"
-    " hits AS (SELECT i.n, h.complaint_id, h.submitted_at FROM mine i JOIN keys k ON k.n = i.n"
-    " CROSS JOIN LATERAL ("
-    "  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
-    "  FROM duplicate_bands b"
-    "  WHERE b.jurisdiction = i.jurisdiction AND b.band_key = k.key"
-    "  AND b.submitted_at >= i.since AND b.complaint_id <> i.complaint_id"
-    "  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT i.lim) h"
-    f" WHERE {_admitted('i.near_category', 'i.lat0', 'i.lat1', 'i.lon0', 'i.lon1', 'i.near_kecamatan')}),"
-    " ranked AS (SELECT n, complaint_id, count(*) AS shared, max(submitted_at) AS at,"
-    "  row_number() OVER (PARTITION BY n ORDER BY count(*) DESC, max(submitted_at) DESC,"
-    "  complaint_id) AS place FROM hits GROUP BY n, complaint_id)"
-    f" SELECT i.n, m.n IS NOT NULL AS kept, r.shared, {_SIGNATURE_ROW} FROM items i"
-    " LEFT JOIN mine m ON m.n = i.n"
-    " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id))"
-    "  ON r.n = i.n AND r.place <= i.lim"
-    " ORDER BY i.n, r.shared DESC, r.at DESC, s.complaint_id")
+def _search_many(keep: bool) -> str:
+    """The statement of `keep_and_find_many` (`keep`) and of `sharing_a_band` (not `keep`):
+    $1..$17 the lookups as parallel arrays (`_many_args`), $18/$19 their band keys flattened
+    with each key's lookup number. Kept, a lookup's signature and keys are written and it is
+    searched only if this statement kept it (a replay is neither written twice nor searched).
+    Per key an index range scan of at most the lookup's limit (duplicate_bands_near, 0009),
+    whose included columns filter by the vicinity without a heap read; of those, the limit that
+    share the most keys, then the newest. The search reads the statement's snapshot: it finds
+    only complaints kept before it (`_with_earlier_of_batch` adds the batch's own)."""
+    searched = (
+        " kept AS (INSERT INTO duplicate_signatures (complaint_id, tracking_number, jurisdiction,"
+        " submitted_at, category, lat, lon, kecamatan, packed)"
+        " SELECT complaint_id, tracking_number, jurisdiction, submitted_at, category, lat, lon,"
+        " kecamatan, packed FROM items ON CONFLICT (complaint_id) DO NOTHING"
+        " RETURNING complaint_id),"
+        " mine AS (SELECT i.* FROM items i JOIN kept ON kept.complaint_id = i.complaint_id),"
+        " bands AS (INSERT INTO duplicate_bands (jurisdiction, band_key, complaint_id,"
+        " submitted_at, category, lat, lon, kecamatan) SELECT i.jurisdiction, k.key,"
+        " i.complaint_id, i.submitted_at, i.category, i.lat, i.lon, i.kecamatan"
+        " FROM mine i JOIN keys k ON k.n = i.n),"
+        if keep else " mine AS (SELECT * FROM items),")
+    return (
+        "WITH items AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[],"
+        " $4::timestamptz[], $5::text[], $6::float8[], $7::float8[], $8::text[], $9::bytea[],"
+        " $10::timestamptz[], $11::int[], $12::text[], $13::float8[], $14::float8[],"
+        " $15::float8[], $16::float8[], $17::text[]) WITH ORDINALITY AS i(complaint_id,"
+        " tracking_number, jurisdiction, submitted_at, category, lat, lon, kecamatan, packed,"
+        " since, lim, near_category, lat0, lat1, lon0, lon1, near_kecamatan, n)),"
+        " keys AS (SELECT * FROM unnest($18::int[], $19::bigint[]) AS k(n, key)),"
+        + searched +
+        " hits AS (SELECT i.n, h.complaint_id, h.submitted_at FROM mine i JOIN keys k ON k.n = i.n"
+        " CROSS JOIN LATERAL ("
+        "  SELECT b.complaint_id, b.submitted_at, b.category, b.lat, b.lon, b.kecamatan"
+        "  FROM duplicate_bands b"
+        "  WHERE b.jurisdiction = i.jurisdiction AND b.band_key = k.key"
+        "  AND b.submitted_at >= i.since AND b.complaint_id <> i.complaint_id"
+        "  ORDER BY b.submitted_at DESC, b.complaint_id LIMIT i.lim) h"
+        " WHERE " + _admitted("i.near_category", "i.lat0", "i.lat1", "i.lon0", "i.lon1",
+                              "i.near_kecamatan") + "),"
+        " ranked AS (SELECT n, complaint_id, count(*) AS shared, max(submitted_at) AS at,"
+        "  row_number() OVER (PARTITION BY n ORDER BY count(*) DESC, max(submitted_at) DESC,"
+        "  complaint_id) AS place FROM hits GROUP BY n, complaint_id)"
+        f" SELECT i.n, m.n IS NOT NULL AS kept, r.shared, {_SIGNATURE_ROW} FROM items i"
+        " LEFT JOIN mine m ON m.n = i.n"
+        " LEFT JOIN (ranked r JOIN duplicate_signatures s USING (complaint_id))"
+        "  ON r.n = i.n AND r.place <= i.lim"
+        " ORDER BY i.n, r.shared DESC, r.at DESC, s.complaint_id")
+
+
+_KEEP_AND_FIND_MANY = _search_many(keep=True)
+_FIND = _search_many(keep=False)
+
+
+def _near_args(near: Vicinity | None) -> tuple:
+    near = near or Vicinity()
+    lat, lon = near.lat_range or (None, None), near.lon_range or (None, None)
+    return (near.category, *lat, *lon, near.kecamatan)
 
 
 def _many_args(lookups: list[Lookup]) -> tuple:
@@ -296,11 +288,9 @@ class PgDuplicateStore:
     async def sharing_a_band(self, jurisdiction, band_keys, since, exclude, limit,
                              near=None) -> list[Indexed]:
         rows = await self._conn.fetch(
-            f"WITH {_RANKED}"
-            f" SELECT {_SIGNATURE_ROW} FROM ranked r JOIN duplicate_signatures s USING (complaint_id)"
-            " ORDER BY r.shared DESC, r.at DESC, s.complaint_id",
-            jurisdiction, band_keys, since, exclude, limit, *_near_args(near))
-        return [_indexed(r) for r in rows]
+            _FIND, [exclude], [None], [jurisdiction], *([None] for _ in range(6)), [since],
+            [limit], *([v] for v in _near_args(near)), [1] * len(band_keys), list(band_keys))
+        return [_indexed(r) for r in rows if r["complaint_id"] is not None]
 
     async def keep_and_find_many(self, lookups: list[Lookup]) -> list[list[Indexed] | None]:
         if not lookups:
