@@ -33,6 +33,7 @@ from backbone import metrics
 from backbone.errors import PermanentError, is_transient
 from backbone.kafka import Publisher, Record
 from backbone.reads import Read
+from backbone.time_slice import TimeSlice
 from contracts.envelope import Envelope, EnvelopeError, from_record
 from contracts.events import Event
 from contracts.lifecycle import TransitionNotAllowed
@@ -199,7 +200,9 @@ class EventConsumer:
                             if env.event.complaint_id is not None})
             reads = self._read_ahead(about, uow) if self._read_ahead is not None and about else ()
             fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items], reads)
+            turn = TimeSlice()
             for _, record, envelope in items:
+                await turn.check()
                 if envelope.id not in fresh:
                     outcomes.append(Outcome.DUPLICATE)
                     continue

@@ -20,6 +20,7 @@ from aiokafka import errors as kafka_errors
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from backbone.time_slice import TimeSlice
 from contracts.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -156,13 +157,16 @@ class KafkaPublisher:
     async def _enqueue(self, records: list[Record], results: list[BaseException | None]
                        ) -> list[tuple[int, asyncio.Future]]:
         """Hand the records not already settled in `results` to the producer's batches; a
-        send returns without yielding unless its partition's batch is full. A record Kafka
-        can never take is settled in `results` as Unpublishable."""
+        send returns without yielding unless its partition's batch is full, so the loop is
+        handed back only every few milliseconds (`TimeSlice`). A record Kafka can never take
+        is settled in `results` as Unpublishable."""
         assert self._producer is not None
         futures: list[tuple[int, asyncio.Future]] = []
+        turn = TimeSlice()
         for i, r in enumerate(records):
             if results[i] is not None:
                 continue
+            await turn.check()
             try:
                 futures.append((i, await self._producer.send(
                     r.topic, r.value, key=r.key, headers=r.headers)))
