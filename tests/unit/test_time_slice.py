@@ -1,7 +1,6 @@
 """A TimeSlice hands the event loop back only once its budget of uninterrupted work is spent."""
 
 import asyncio
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ pytestmark = pytest.mark.unit
 
 
 async def test_the_loop_is_handed_back_once_the_budget_is_spent_not_before():
+    now = [100.0]
     work: list[int] = []
     turns: list[int] = []
 
@@ -22,14 +22,15 @@ async def test_the_loop_is_handed_back_once_the_budget_is_spent_not_before():
     runner = asyncio.create_task(other())
     await asyncio.sleep(0)
     before = len(turns)
-    turn = TimeSlice(budget=0.02)
-    for i in range(5):                      # well within the budget: never yields
+    turn = TimeSlice(budget=0.005, clock=lambda: now[0])
+    for i in range(5):                      # 4 ms of work in all: within the budget
         work.append(i)
+        now[0] += 0.0008
         await turn.check()
     assert len(turns) == before, "the others never ran within the budget"
-    deadline = time.perf_counter() + 0.03   # past the budget: the next check yields
-    while time.perf_counter() < deadline:
-        pass
+    now[0] += 0.002                         # past the budget: the next check yields
     await turn.check()
     assert len(turns) == before + 1 and turns[-1] == 5, "the others ran once, in between"
+    await turn.check()
+    assert len(turns) == before + 1, "a fresh budget after yielding"
     runner.cancel()

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 
 class TimeSlice:
     """Call `await slice.check()` between units of work: it yields (one turn of the event loop)
-    once `budget` seconds have passed since it last yielded or was made."""
+    once `budget` seconds have passed since it last yielded or was made (`clock`: seconds)."""
 
-    def __init__(self, budget: float = 0.005) -> None:
+    def __init__(self, budget: float = 0.005,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self._budget = budget
-        self._since = time.perf_counter()
+        self._clock = clock
+        self._since = clock()
 
     async def check(self) -> None:
-        if time.perf_counter() - self._since >= self._budget:
+        if self._clock() - self._since >= self._budget:
             await asyncio.sleep(0)
-            self._since = time.perf_counter()
+            self._since = self._clock()
