@@ -142,10 +142,15 @@ _KEEP = (
     " unnest($10::bigint[]) AS k)")
 
 
-def _keep_args(item: Indexed) -> tuple:
+def _signature_args(item: Indexed) -> tuple:
+    """A `duplicate_signatures` row of `item`, in its column order."""
     fp = item.fingerprint
     return (item.complaint_id, item.tracking_number, item.jurisdiction, fp.submitted_at,
-            fp.category, fp.lat, fp.lon, fp.kecamatan, fp.signature, fp.bands())
+            fp.category, fp.lat, fp.lon, fp.kecamatan, fp.signature)
+
+
+def _keep_args(item: Indexed) -> tuple:
+    return (*_signature_args(item), item.fingerprint.bands())
 
 
 def _admitted(category: str, lat0: str, lat1: str, lon0: str, lon1: str, kecamatan: str) -> str:
@@ -232,18 +237,17 @@ def _near_args(near: Vicinity | None) -> tuple:
     return (near.category, *lat, *lon, near.kecamatan)
 
 
-def _many_args(lookups: list[Lookup]) -> tuple:
-    rows = []
-    for lk in lookups:
-        near = _near_args(lk.near)
-        rows.append((*_keep_args(lk.item)[:9], lk.since, lk.limit, *near))
-    cols = columns(rows)
-    key_of = [(n, key) for n, lk in enumerate(lookups, start=1)
-              for key in lk.item.fingerprint.bands()]
+def _many_args(lookups: list[Lookup], bands: list[list[int]]) -> tuple:
+    """The statement's parameters: the lookups' columns, then each band key with its lookup's
+    number (`bands`: each lookup's keys)."""
+    cols = columns((*_signature_args(lk.item), lk.since, lk.limit, *_near_args(lk.near))
+                   for lk in lookups)
+    key_of = [(n, key) for n, keys in enumerate(bands, start=1) for key in keys]
     return (*cols, [n for n, _ in key_of], [key for _, key in key_of])
 
 
-def _with_earlier_of_batch(lookups: list[Lookup], stored: list[list[tuple[int, Indexed]] | None]
+def _with_earlier_of_batch(lookups: list[Lookup], bands: list[list[int]],
+                           stored: list[list[tuple[int, Indexed]] | None]
                            ) -> list[list[Indexed] | None]:
     """What each lookup would have found had the batch's lookups run one after the other: its
     stored finds (with how many keys each shares) and the batch's earlier kept complaints that
@@ -253,7 +257,7 @@ def _with_earlier_of_batch(lookups: list[Lookup], stored: list[list[tuple[int, I
     by_key: dict[int, list[int]] = {}
     out: list[list[Indexed] | None] = []
     for n, (lookup, found) in enumerate(zip(lookups, stored)):
-        keys = set(lookup.item.fingerprint.bands())
+        keys = set(bands[n])
         if found is None:
             out.append(None)
             continue
@@ -300,7 +304,8 @@ class PgDuplicateStore:
         for n, lk in enumerate(lookups):
             first.setdefault(lk.item.complaint_id, n)
         unique = [lk for n, lk in enumerate(lookups) if first[lk.item.complaint_id] == n]
-        rows = await self._conn.fetch(_KEEP_AND_FIND_MANY, *_many_args(unique))
+        bands = [lk.item.fingerprint.bands() for lk in unique]   # 32 hashes each: once
+        rows = await self._conn.fetch(_KEEP_AND_FIND_MANY, *_many_args(unique, bands))
         stored: list[list[tuple[int, Indexed]] | None] = [[] for _ in unique]
         for r in rows:
             n = r["n"] - 1
@@ -309,7 +314,7 @@ class PgDuplicateStore:
             elif r["complaint_id"] is not None:
                 stored[n].append((r["shared"], _indexed(r)))
         found = dict(zip((lk.item.complaint_id for lk in unique),
-                         _with_earlier_of_batch(unique, stored)))
+                         _with_earlier_of_batch(unique, bands, stored)))
         return [found[lk.item.complaint_id] if first[lk.item.complaint_id] == n else None
                 for n, lk in enumerate(lookups)]
 
