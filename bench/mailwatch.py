@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import httpx
@@ -47,9 +47,11 @@ class MailWatch:
         return len(batch)
 
     async def wait_for(self, emails: Iterable[str], stall_timeout: float, overall_timeout: float,
-                       interval: float = 0.25) -> set[str]:
+                       interval: float = 0.25,
+                       on_progress: Callable[[], None] | None = None) -> set[str]:
         """Poll until every address has mail, or nothing new arrived for `stall_timeout` seconds,
-        or `overall_timeout` passed. Returns the addresses still without mail (empty = done)."""
+        or `overall_timeout` passed; `on_progress` is called whenever one of them got mail.
+        Returns the addresses still without mail (empty = done)."""
         missing = set(emails) - self.received.keys()
         deadline = time.monotonic() + overall_timeout
         last_progress = time.monotonic()
@@ -61,4 +63,6 @@ class MailWatch:
             missing -= self.received.keys()
             if len(missing) < before:
                 last_progress = time.monotonic()
+                if on_progress is not None:
+                    on_progress()
         return missing

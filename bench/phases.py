@@ -69,8 +69,9 @@ async def paced(ctx: Context, per_second: float, duration: float) -> dict:
 async def _outcome(ctx: Context, subs: list[load.Submission]) -> dict:
     """Wait for the e-mails of the accepted submissions, then compute the phase's numbers."""
     accepted = [s for s in subs if s.accepted]
-    missing = await ctx.watch.wait_for([s.email for s in accepted], ctx.stall_timeout, ctx.drain_timeout)
-    cpu = ctx.meter.stop()
+    missing = await ctx.watch.wait_for([s.email for s in accepted], ctx.stall_timeout,
+                                       ctx.drain_timeout, on_progress=ctx.meter.mark)
+    cpu = ctx.meter.stop()   # up to the last e-mail, not the stall timeout after it
     received = ctx.watch.received
     delivered = [s for s in accepted if s.email in received]
     first_submit = min((s.started for s in subs), default=0.0)

@@ -57,25 +57,38 @@ def cpu_seconds(process: psutil.Process, with_children: bool = False) -> float:
 
 
 class CpuMeter:
-    """CPU used by each platform process between start() and stop(), as % of one core."""
+    """CPU used by each platform process between start() and the phase's end, as % of one core.
+
+    The end is the last mark() (the bench marks each time new e-mail arrives), not the moment
+    stop() is called: a phase whose last complaints never get the awaited e-mail (one sent to
+    triage waits for an operator) is waited on until the stall timeout, and that idle wait
+    would otherwise dilute the figures of a machine that was saturated until the last e-mail."""
 
     def __init__(self, processes: dict[str, psutil.Process]) -> None:
         self._processes = processes
-        self._before: dict[str, float] = {}
-        self._machine_before = None
-        self._started = 0.0
+        self._before: tuple[float, float, dict[str, float]] | None = None
+        self._last: tuple[float, float, dict[str, float]] | None = None
+
+    def _reading(self) -> tuple[float, float, dict[str, float]]:
+        return (time.monotonic(), _machine_busy(),
+                {name: cpu_seconds(p, name in WITH_CHILDREN) for name, p in self._processes.items()})
 
     def start(self) -> None:
-        self._before = {name: cpu_seconds(p, name in WITH_CHILDREN) for name, p in self._processes.items()}
-        self._machine_before = _machine_busy()
-        self._started = time.monotonic()
+        self._before, self._last = self._reading(), None
+
+    def mark(self) -> None:
+        """Progress: the phase is still working now."""
+        self._last = self._reading()
 
     def stop(self) -> dict[str, float]:
-        wall = max(time.monotonic() - self._started, 1e-9)
-        used = {name: round(100 * (cpu_seconds(p, name in WITH_CHILDREN) - self._before.get(name, 0.0)) / wall, 1)
-                for name, p in self._processes.items()}
+        if self._before is None:
+            raise RuntimeError("CpuMeter.stop() before start()")
+        started, machine_before, before = self._before
+        at, machine_busy, after = self._last or self._reading()
+        wall = max(at - started, 1e-9)
+        used = {name: round(100 * (after[name] - before.get(name, 0.0)) / wall, 1) for name in after}
         # The whole machine, including whatever else runs on it: 100% per core.
-        machine = round(100 * (_machine_busy() - self._machine_before) / wall, 1)
+        machine = round(100 * (machine_busy - machine_before) / wall, 1)
         used["others"] = round(max(0.0, machine - sum(used.values())), 1)
         used["machine"] = machine
         return used
