@@ -35,6 +35,7 @@ class Submission:
     status: int | None = None  # HTTP status; None if the request itself failed
     error: str | None = None
     tracking_number: str | None = None
+    access_token: str | None = None   # the citizen's: lets the bench read the complaint's status
 
     @property
     def accepted(self) -> bool:
@@ -59,7 +60,8 @@ async def submit(api: aiohttp.ClientSession, email: str, n: int, scheduled: floa
         async with api.post("/v1/complaints", json=complaint_body(email, n)) as response:
             s.status = response.status
             if s.accepted:
-                s.tracking_number = (await response.json())["tracking_number"]
+                receipt = await response.json()
+                s.tracking_number, s.access_token = receipt["tracking_number"], receipt["access_token"]
             else:
                 s.error = (await response.text())[:200]
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -97,3 +99,15 @@ async def open_loop(api: aiohttp.ClientSession, email_for: Callable[[int], str],
         worst_lag = max(worst_lag, time.time() - due)
         tasks.append(asyncio.create_task(submit(api, email_for(n), n, scheduled=due)))
     return list(await asyncio.gather(*tasks)), worst_lag
+
+
+async def statuses(api: aiohttp.ClientSession, subs: list[Submission]) -> dict[str, str | None]:
+    """Each accepted submission's complaint status as its citizen reads it (None: unreadable)."""
+    async def one(s: Submission) -> tuple[str, str | None]:
+        try:
+            async with api.get(f"/v1/complaints/{s.tracking_number}",
+                               headers={"Authorization": f"Bearer {s.access_token}"}) as response:
+                return s.email, (await response.json())["status"] if response.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError):
+            return s.email, None
+    return dict(await asyncio.gather(*(one(s) for s in subs if s.tracking_number)))

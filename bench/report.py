@@ -191,7 +191,9 @@ def _failures(r: dict) -> str:
 
 
 def _missing(r: dict) -> str:
-    return f"  !! {r['missing']} e-mails never arrived" if r["missing"] else ""
+    triage = (f"  ({r['in_triage']} in triage: routing was unsure, an operator assigns them)"
+              if r.get("in_triage") else "")
+    return triage + (f"  !! {r['missing']} e-mails never arrived" if r["missing"] else "")
 
 
 def _div(a: float | None, b: float | None) -> float | None:
