@@ -81,6 +81,8 @@ async def test_only_one_relay_leads_per_schema(pool, prefix, bootstrap, dsn):
 
 
 async def test_published_rows_are_purged_after_retention(pool, prefix):
+    """Rows an earlier version marked published (rather than deleting them) go after the
+    retention."""
     from datetime import timedelta
 
     from backbone.retention import Retention, purge
@@ -94,10 +96,10 @@ async def test_published_rows_are_purged_after_retention(pool, prefix):
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1, "unpublished rows are never purged"
 
 
-async def test_sent_rows_are_marked_by_the_next_read_and_on_a_graceful_stop(pool, prefix, bootstrap, dsn):
-    """No statement of its own marks a batch: the next read does (woken by the next commit, long
-    before the 60 s poll), and a graceful stop publishes and marks what is left, so nothing is
-    sent twice."""
+async def test_sent_rows_are_deleted_by_the_next_read_and_on_a_graceful_stop(pool, prefix, bootstrap, dsn):
+    """No statement of its own deletes a published batch: the next read does (woken by the next
+    commit, long before the 60 s poll), and a graceful stop publishes and deletes what is left,
+    so nothing is sent twice and no published row stays behind."""
     await ensure_topics(bootstrap, [NOTIFY_EVENTS], prefix, 1)
     publisher = KafkaPublisher(bootstrap, "test-relay")
     await publisher.start()
@@ -110,18 +112,18 @@ async def test_sent_rows_are_marked_by_the_next_read_and_on_a_graceful_stop(pool
                 uow.wake_relay = relay.wake  # as the service runtime wires it
             await uow.outbox.record(sent(uuid.uuid4(), n))
 
-    unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    unpublished = "SELECT count(*) FROM outbox"
     topic = NOTIFY_EVENTS.name(prefix)
     try:
         await record(0)
         await read_topic(bootstrap, topic, expect=1)
         await record(1)
         await read_topic(bootstrap, topic, expect=2)
-        await eventually(lambda: pool.fetchval(f"SELECT ({unpublished}) = 1"), "first row marked")
+        await eventually(lambda: pool.fetchval(f"SELECT ({unpublished}) = 1"), "first row deleted")
         await record(2, wake=False)  # found only by the stop's last turn
     finally:
         await relay.stop()
         await publisher.stop()
-    assert await pool.fetchval(unpublished) == 0, "the stop marked what it sent"
+    assert await pool.fetchval(unpublished) == 0, "the stop deleted what it sent"
     assert len(await read_topic(bootstrap, topic, expect=3)) == 3
     assert relay.published == 3

@@ -83,7 +83,8 @@ async def test_an_operator_lists_and_releases_what_kafka_refused(pool, prefix, b
             [record] = await read_topic(bootstrap, wire, expect=1)
             assert dict(record.headers)["ce_id"].decode() == refused.id
             await eventually(lambda: pool.fetchval(
-                "SELECT published_at IS NOT NULL FROM outbox WHERE id = $1", row["id"]), "marked")
+                "SELECT NOT EXISTS (SELECT 1 FROM outbox WHERE id = $1)", row["id"]),
+                "published and deleted")
             assert (await api.get(Q, headers=bearer())).json()["total"] == 0
             again = await api.post(f"{Q}/{row['id']}/release", headers=bearer())
             assert again.status_code == 404, "a released row is not released twice"

@@ -1,6 +1,7 @@
 """Retention: tables that only need their rows for a while are purged on a schedule.
 
-Published outbox rows (a queue, not an archive), inbox ids older than any redelivery can be
+Outbox rows an earlier version marked published (the relay now deletes rows as it publishes
+them: a queue, not an archive), inbox ids older than any redelivery can be
 (longer than the topics' retention), idempotency keys past the retry window: each is a
 `Retention` rule, deleted in small chunks so a purge never holds long locks, by an index on
 the rule's column (see the migrations).

@@ -60,7 +60,9 @@ class ServiceSettings(BaseSettings):
     db_command_timeout: float = Field(default=15.0, gt=0)
     db_statement_timeout_ms: int = Field(default=10_000, ge=0)
     db_lock_timeout_ms: int = Field(default=5_000, ge=0)
-    outbox_retention_hours: float = Field(default=24, gt=0, description="Keep published outbox rows")
+    outbox_retention_hours: float = Field(
+        default=24, gt=0, description="Purge outbox rows an earlier version marked published "
+                                      "(the relay now deletes what it publishes) after this long")
     inbox_retention_days: float = Field(default=14, gt=0,
                                         description="Keep applied event ids; longer than topic retention")
     purge_interval: float = Field(default=600, gt=0, description="Seconds between retention purges")
