@@ -61,8 +61,8 @@ def _pending_sql(sent: str) -> str:
 # The previous batch's rows are deleted in the statement that reads the next one. The read sees
 # the table as it was before the delete, so it leaves those rows out itself.
 _DELETE_AND_READ = (f"WITH published AS ({_delete_sql('$2')})"
-                  " SELECT id, topic, key, value, headers, traceparent FROM outbox"
-                  f" WHERE {_pending_sql('$2')} ORDER BY id LIMIT $1")
+                    " SELECT id, topic, key, value, headers, traceparent FROM outbox"
+                    f" WHERE {_pending_sql('$2')} ORDER BY id LIMIT $1")
 _DELETE = _delete_sql("$1")
 # Backlog, its oldest row's age and the quarantine's size (rows sent, not yet deleted, are no
 # backlog).
