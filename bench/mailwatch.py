@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 import httpx
@@ -47,22 +47,29 @@ class MailWatch:
         return len(batch)
 
     async def wait_for(self, emails: Iterable[str], stall_timeout: float, overall_timeout: float,
-                       interval: float = 0.25,
-                       on_progress: Callable[[], None] | None = None) -> set[str]:
+                       interval: float = 0.25, on_progress: Callable[[], None] | None = None,
+                       excused: Callable[[set[str]], Awaitable[set[str]]] | None = None,
+                       ask_after: float = 3.0) -> set[str]:
         """Poll until every address has mail, or nothing new arrived for `stall_timeout` seconds,
         or `overall_timeout` passed; `on_progress` is called whenever one of them got mail.
-        Returns the addresses still without mail (empty = done)."""
+        Once no mail has come for `ask_after` seconds (and after each such pause again),
+        `excused` is asked which of the addresses still waiting are not to be waited for.
+        Returns the addresses still without mail and not excused (empty = done)."""
         missing = set(emails) - self.received.keys()
         deadline = time.monotonic() + overall_timeout
-        last_progress = time.monotonic()
+        last_progress = last_asked = time.monotonic()
         while missing and time.monotonic() < deadline and time.monotonic() - last_progress < stall_timeout:
             await asyncio.sleep(interval)
             while await self.poll() == 5000:  # a full page: more is waiting
                 pass
             before = len(missing)
             missing -= self.received.keys()
+            now = time.monotonic()
             if len(missing) < before:
-                last_progress = time.monotonic()
+                last_progress = now
                 if on_progress is not None:
                     on_progress()
+            elif excused is not None and missing and now - max(last_progress, last_asked) >= ask_after:
+                last_asked = now
+                missing -= await excused(missing)
         return missing

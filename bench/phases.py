@@ -82,25 +82,21 @@ async def _wait_for_mail(ctx: Context, accepted: list[load.Submission], stall_ti
     counted missing): whenever mail stops coming for a moment, intake is asked which of those
     still waiting are in triage. Returns (missing, in triage) addresses."""
     by_email = {s.email: s for s in accepted}
-    waiting, triaged = set(by_email), set()
-    deadline = time.monotonic() + drain_timeout
-    last_progress = time.monotonic()
-    while waiting and time.monotonic() < deadline:
-        left = await ctx.watch.wait_for(
-            waiting, min(TRIAGE_CHECK_S, stall_timeout), deadline - time.monotonic(),
-            on_progress=on_progress)
-        if len(left) < len(waiting):
-            last_progress = time.monotonic()
-        waiting = left
-        if waiting and len(waiting) <= TRIAGE_CHECK_MAX:
-            async with load.client(ctx.intake_url, 8) as api:
-                status = await load.statuses(api, [by_email[e] for e in waiting])
-            in_triage = {e for e in waiting if status.get(e) == TRIAGE}
-            triaged |= in_triage
-            waiting -= in_triage
-        if time.monotonic() - last_progress >= stall_timeout:
-            break
-    return waiting, triaged
+    triaged: set[str] = set()
+
+    async def in_triage(waiting: set[str]) -> set[str]:
+        if len(waiting) > TRIAGE_CHECK_MAX:
+            return set()
+        async with load.client(ctx.intake_url, 8) as api:
+            status = await load.statuses(api, [by_email[e] for e in waiting])
+        found = {e for e in waiting if status.get(e) == TRIAGE}
+        triaged.update(found)
+        return found
+
+    missing = await ctx.watch.wait_for(by_email, stall_timeout, drain_timeout,
+                                       on_progress=on_progress, excused=in_triage,
+                                       ask_after=TRIAGE_CHECK_S)
+    return missing, triaged
 
 
 async def _outcome(ctx: Context, subs: list[load.Submission]) -> dict:

@@ -112,18 +112,18 @@ async def test_sent_rows_are_deleted_by_the_next_read_and_on_a_graceful_stop(poo
                 uow.wake_relay = relay.wake  # as the service runtime wires it
             await uow.outbox.record(sent(uuid.uuid4(), n))
 
-    unpublished = "SELECT count(*) FROM outbox"
+    in_outbox = "SELECT count(*) FROM outbox"
     topic = NOTIFY_EVENTS.name(prefix)
     try:
         await record(0)
         await read_topic(bootstrap, topic, expect=1)
         await record(1)
         await read_topic(bootstrap, topic, expect=2)
-        await eventually(lambda: pool.fetchval(f"SELECT ({unpublished}) = 1"), "first row deleted")
+        await eventually(lambda: pool.fetchval(f"SELECT ({in_outbox}) = 1"), "first row deleted")
         await record(2, wake=False)  # found only by the stop's last turn
     finally:
         await relay.stop()
         await publisher.stop()
-    assert await pool.fetchval(unpublished) == 0, "the stop deleted what it sent"
+    assert await pool.fetchval(in_outbox) == 0, "the stop deleted what it sent"
     assert len(await read_topic(bootstrap, topic, expect=3)) == 3
     assert relay.published == 3
