@@ -360,7 +360,8 @@ def run_service(settings_cls: type[Any], bootstrap: Callable[[Any], FastAPI]) ->
 
     settings = load_settings(settings_cls)
     setup_logging(settings.service_name, settings.log_level)
-    setup_tracing(settings.service_name, settings.traces_file, settings.otel_exporter_otlp_endpoint)
+    setup_tracing(settings.service_name, settings.traces_file, settings.otel_exporter_otlp_endpoint,
+                  settings.traces_file_max_mb)
     try:
         app = bootstrap(settings)
         runtime = getattr(app.state, "runtime", None)

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     log_level: str = "INFO"
     traces_file: Path | None = None
+    traces_file_max_mb: int = Field(default=256, ge=1, description=(
+        "Size at which TRACES_FILE becomes <name>.1 and a new one starts"))
     otel_exporter_otlp_endpoint: str | None = None
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial: float = Field(default=0.2, gt=0)

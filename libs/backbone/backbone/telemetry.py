@@ -28,11 +28,33 @@ class JsonLinesSpanExporter(SpanExporter):
     and tests read (name, context, parent, kind, times, status, attributes, resource). Written
     here because the SDK's ConsoleSpanExporter formats every field through to_json, which cost
     about a tenth of each service's CPU under load; OTLP (OTEL_EXPORTER_OTLP_ENDPOINT) is the
-    production path, this file is for local runs and tests."""
+    production path, this file is for local runs and tests.
 
-    def __init__(self, out: TextIO, service: str) -> None:
-        self._out = out
+    The file is capped at `max_bytes`: past it, it becomes `<name>.1` (replacing the one
+    before) and a new one starts. A platform left running under `make run` writes about
+    6 KB of spans per complaint across its services, which without a cap fills the disk."""
+
+    def __init__(self, path: Path, service: str, max_bytes: int) -> None:
+        self._path = path
+        self._max_bytes = max_bytes
         self._resource = {"attributes": {"service.name": service}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out, self._written = self._open()
+
+    def _open(self) -> tuple[TextIO, int]:
+        out = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed on rotation or shutdown
+        return out, self._path.stat().st_size
+
+    def _rotate(self) -> None:
+        self._out.close()
+        try:
+            self._path.replace(self._path.with_name(self._path.name + ".1"))
+        except OSError as exc:  # spans are worth less than the service: keep appending, and
+            # try again only after another `max_bytes`, not on every export
+            logging.getLogger(__name__).warning("traces file not rotated", extra={"error": str(exc)})
+            self._out, self._written = self._open()[0], 0
+            return
+        self._out, self._written = self._open()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         lines = []
@@ -49,21 +71,25 @@ class JsonLinesSpanExporter(SpanExporter):
                 "attributes": dict(span.attributes or {}),
                 "resource": self._resource,
             }, default=str))
-        self._out.write("\n".join(lines) + "\n")
+        if self._written >= self._max_bytes:
+            self._rotate()
+        text = "\n".join(lines) + "\n"
+        self._out.write(text)
+        self._written += len(text)  # ASCII: json.dumps escapes everything else
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        self._out.flush()
+        self._out.close()
 
 
-def setup_tracing(service: str, traces_file: Path | None, otlp_endpoint: str | None) -> TracerProvider:
+def setup_tracing(service: str, traces_file: Path | None, otlp_endpoint: str | None,
+                  traces_file_max_mb: int = 256) -> TracerProvider:
     global _provider
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if traces_file is not None:
-        traces_file.parent.mkdir(parents=True, exist_ok=True)
-        out = open(traces_file, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the process
         provider.add_span_processor(BatchSpanProcessor(
-            JsonLinesSpanExporter(out, service), schedule_delay_millis=200,
+            JsonLinesSpanExporter(traces_file, service, traces_file_max_mb * 1024 * 1024),
+            schedule_delay_millis=200,
         ))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -26,6 +26,8 @@ class ConsoleSettings(StaffAuthSettings):
     http_port: int = 8004
     log_level: str = "INFO"
     traces_file: Path | None = None
+    traces_file_max_mb: int = Field(default=256, ge=1, description=(
+        "Size at which TRACES_FILE becomes <name>.1 and a new one starts"))
     otel_exporter_otlp_endpoint: str | None = None
 
     intake_url: AnyHttpUrl = Field(description="intake's base URL, e.g. http://intake:8000")
