@@ -1,5 +1,5 @@
-"""The local traces file stays bounded: past its cap it becomes `<name>.1` and a new one starts,
-with no span lost on the way."""
+"""The local traces file stays bounded: past its cap it becomes `<name>.1` (replacing the one
+before) and a new one starts; the two generations kept hold the newest spans, none missing."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _names(path) -> list[str]:
     return [json.loads(line)["name"] for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_the_file_is_rotated_past_its_cap_and_every_span_is_kept(tmp_path):
+def test_the_file_is_rotated_past_its_cap_and_keeps_the_newest_spans(tmp_path):
     path = tmp_path / "traces" / "intake.jsonl"
     provider, tracer = _tracer(JsonLinesSpanExporter(path, "intake", max_bytes=4_000))
     for n in range(60):

@@ -16,22 +16,29 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from backbone.gc_tuning import DEFAULT_THRESHOLDS, parse_thresholds
 
 
-class ServiceSettings(BaseSettings):
+class TelemetrySettings(BaseSettings):
+    """What `run_service` needs to set up logs and traces, for the services and the console."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     service_name: str
-    database_url: str = Field(description="PostgreSQL DSN; the service uses its own schema in it")
-    db_schema: str = ""
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    topic_prefix: str = ""
-    topic_replication_factor: int = 1
     http_host: str = "127.0.0.1"
-    http_port: int = 8000
     log_level: str = "INFO"
     traces_file: Path | None = None
     traces_file_max_mb: int = Field(default=256, ge=1, description=(
         "Size at which TRACES_FILE becomes <name>.1 and a new one starts"))
     otel_exporter_otlp_endpoint: str | None = None
+
+
+class ServiceSettings(TelemetrySettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = Field(description="PostgreSQL DSN; the service uses its own schema in it")
+    db_schema: str = ""
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    topic_replication_factor: int = 1
+    http_port: int = 8000
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial: float = Field(default=0.2, gt=0)
     consumer_backoff_max: float = Field(default=5.0, gt=0)

@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from pythonjsonlogger.json import JsonFormatter
 
+log = logging.getLogger(__name__)
 _provider: TracerProvider | None = None
 
 
@@ -39,22 +40,21 @@ class JsonLinesSpanExporter(SpanExporter):
         self._max_bytes = max_bytes
         self._resource = {"attributes": {"service.name": service}}
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._out, self._written = self._open()
+        self._out = self._open()
+        self._written = path.stat().st_size
 
-    def _open(self) -> tuple[TextIO, int]:
-        out = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed on rotation or shutdown
-        return out, self._path.stat().st_size
+    def _open(self) -> TextIO:
+        return open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - closed on rotation or shutdown
 
     def _rotate(self) -> None:
+        """A rename that fails leaves the file growing (spans are worth less than the service);
+        it is tried again after another `max_bytes`, not on every export."""
         self._out.close()
         try:
             self._path.replace(self._path.with_name(self._path.name + ".1"))
-        except OSError as exc:  # spans are worth less than the service: keep appending, and
-            # try again only after another `max_bytes`, not on every export
-            logging.getLogger(__name__).warning("traces file not rotated", extra={"error": str(exc)})
-            self._out, self._written = self._open()[0], 0
-            return
-        self._out, self._written = self._open()
+        except OSError as exc:
+            log.warning("traces file not rotated", extra={"error": str(exc)})
+        self._out, self._written = self._open(), 0
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         lines = []

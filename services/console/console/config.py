@@ -15,20 +15,15 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from backbone.settings import TelemetrySettings
 from backbone.staff_auth import StaffAuthSettings
 
 
-class ConsoleSettings(StaffAuthSettings):
+class ConsoleSettings(TelemetrySettings, StaffAuthSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     service_name: str = "console"
-    http_host: str = "127.0.0.1"
     http_port: int = 8004
-    log_level: str = "INFO"
-    traces_file: Path | None = None
-    traces_file_max_mb: int = Field(default=256, ge=1, description=(
-        "Size at which TRACES_FILE becomes <name>.1 and a new one starts"))
-    otel_exporter_otlp_endpoint: str | None = None
 
     intake_url: AnyHttpUrl = Field(description="intake's base URL, e.g. http://intake:8000")
     routing_url: AnyHttpUrl = Field(description="routing's base URL")
