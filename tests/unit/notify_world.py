@@ -35,13 +35,16 @@ class Consumer:
 
     def __init__(self) -> None:
         self.handlers = {}
-        self.ahead = None
+        self.ahead = self.lock = None
 
     def on(self, event_type, handler) -> None:
         self.handlers[event_type] = handler
 
     def read_ahead(self, hook) -> None:
         self.ahead = hook
+
+    def lock_ahead(self, hook) -> None:
+        self.lock = hook
 
 
 _CONSUMER = Consumer()

@@ -208,3 +208,35 @@ async def test_the_read_ahead_goes_with_the_claim_once_before_any_handler():
     assert calls == [("hook", sorted(ids), f.uow), ("handler", ids[1])]
     assert len(claims) == 1 and [r.sql for r in claims[0][2]] == ["SELECT 1"], \
         "the reads ride on the batch's one claim"
+
+
+async def test_the_lock_ahead_comes_first_in_each_batch_before_the_claim():
+    """`lock_ahead` is awaited once per batch, in its unit of work, before the claim takes its
+    snapshot (and so before the reads ahead and every handler), for every complaint of the
+    batch; a batch of only duplicates still takes it, since which are new is known only after."""
+    calls: list[tuple] = []
+
+    async def handler(event, uow):
+        calls.append(("handler", event.complaint_id))
+
+    async def lock(complaint_ids, uow):
+        calls.append(("lock", complaint_ids, uow))
+
+    f = Fixture(handler)
+    claim_many = f.uow.inbox.claim_many
+
+    async def watched(consumer, event_ids, reads=()):
+        calls.append(("claim", len(event_ids)))
+        return await claim_many(consumer, event_ids, reads)
+
+    f.uow.inbox.claim_many = watched
+    f.consumer.lock_ahead(lock)
+    f.consumer.read_ahead(lambda complaint_ids, uow: calls.append(("reads",)) or [])
+    first, second = record_of(assigned()), record_of(assigned(), 1)
+    ids = sorted(from_record(r.key, r.value, r.headers).event.complaint_id for r in (first, second))
+    assert await f.consumer.process_batch([first, second]) == [Outcome.APPLIED] * 2
+    assert [c[0] for c in calls] == ["lock", "reads", "claim", "handler", "handler"]
+    assert calls[0] == ("lock", ids, f.uow)
+    calls.clear()
+    assert await f.consumer.process(first) == Outcome.DUPLICATE
+    assert [c[0] for c in calls] == ["lock", "reads", "claim"]

@@ -92,6 +92,7 @@ class UnitOfWorkFactory(Protocol):
 
 Handler = Callable[[Any, Any], Awaitable[None]]
 ReadAhead = Callable[[list[UUID], Any], Sequence[Read]]
+LockAhead = Callable[[list[UUID], Any], Awaitable[None]]
 
 
 class EventConsumer:
@@ -110,6 +111,7 @@ class EventConsumer:
         self._also: dict[str, list[Handler]] = {}
         self._topic_types: dict[str, frozenset[str]] = {}
         self._read_ahead: ReadAhead | None = None
+        self._lock_ahead: LockAhead | None = None
 
     def on(self, model: type[Event], handler: Handler) -> None:
         """Route events of `model` to `handler(event, uow)`; one handler per model."""
@@ -127,6 +129,13 @@ class EventConsumer:
         in order): intake locks every complaint of the batch, sla their clocks. They go with
         the inbox claim, in one statement, before the first handler (`backbone.reads`)."""
         self._read_ahead = hook
+
+    def lock_ahead(self, hook: LockAhead) -> None:
+        """`await hook(complaint_ids, uow)` first in each batch's transaction, in a statement
+        of its own: a lock taken there is held before the claim and the reads ahead take their
+        snapshot, so a transaction that waits for it sees them committed, and one that holds
+        it is seen by them (notify's merges and their followers)."""
+        self._lock_ahead = hook
 
     def accept_only(self, topic: str, *models: type[Event]) -> None:
         """On `topic`, only records of `models` are applied; any other type is dead-lettered
@@ -198,6 +207,8 @@ class EventConsumer:
             # claim, before it is known which events are new (redeliveries are rare).
             about = sorted({env.event.complaint_id for _, _, env in items
                             if env.event.complaint_id is not None})
+            if self._lock_ahead is not None and about:
+                await self._lock_ahead(about, uow)
             reads = self._read_ahead(about, uow) if self._read_ahead is not None and about else ()
             fresh = await uow.inbox.claim_many(self.name, [env.id for _, _, env in items], reads)
             turn = TimeSlice()

@@ -35,11 +35,13 @@ import asyncpg
 
 
 class LockSpace(IntEnum):
-    """First key of every advisory lock the platform takes; the second is hashtext(name)."""
+    """First key of every advisory lock the platform takes; the second is hashtext(name), or
+    for FOLLOWERS a bucket of complaint ids (notify.adapters.merges)."""
 
     MIGRATIONS = 1
     OUTBOX_RELAY = 2
     IDEMPOTENCY_KEY = 3
+    FOLLOWERS = 4
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ class Owing:
                 (SlaBreachedV1, on_sla_breached),
                 (SlaEscalatedV1, on_sla_escalated)):
             consumer.on(event_type, handler)
+        consumer.lock_ahead(lock_ahead)
         consumer.read_ahead(read_ahead)
 
     async def on_complaint_submitted(self, event: ComplaintSubmittedV1,
@@ -133,6 +134,12 @@ class Owing:
 # What a later fact makes unnecessary: a held receipt (said with the assignment instead), a
 # rating request (the citizen rated first).
 CANCELLABLE = ("complaint_received", "rating_requested")
+
+
+async def lock_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> None:
+    """Before a consumer batch reads who follows its complaints: a merge into one of them
+    waits for this batch, or this batch for it (`notify.adapters.merges`)."""
+    await uow.merges.share(complaint_ids)
 
 
 def read_ahead(complaint_ids: list[uuid.UUID], uow: NotifyUnitOfWork) -> list[Read]:
@@ -188,7 +195,10 @@ async def on_complaint_marked_not_ours(event: ComplaintMarkedNotOursV1,
 
 async def on_complaint_merged(event: ComplaintMergedV1, uow: NotifyUnitOfWork) -> None:
     """The duplicate's reporter is told where their report went, and from now on follows the
-    complaint it was merged into."""
+    complaint it was merged into. Whoever followed the duplicate now follows the target too,
+    and the catch-up reads the target's news: both wait here for batches still writing news
+    of either."""
+    await uow.merges.hold(event.complaint_id, event.into_complaint_id)
     await uow.merges.link(event.complaint_id, event.into_complaint_id, event.occurred_at)
     await owe_citizen(uow, _fact(event, "complaint_merged",
                                  into_tracking_number=event.into_tracking_number))
@@ -309,6 +319,7 @@ async def _catch_up(uow: NotifyUnitOfWork, merged: ComplaintMergedV1) -> None:
         if target is None:
             return
         subject, since = target[0], max(since, target[1])
+        await uow.merges.hold(subject)
 
 
 # ---- channels: answers to citizens who wrote by SMS, WhatsApp or social media

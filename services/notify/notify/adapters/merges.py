@@ -4,6 +4,15 @@ what happens to the complaint it was merged into. On PostgreSQL and in memory.
 Links chain: a duplicate of a complaint that is itself merged later follows the final one. A
 link counts from its instant on, so news older than a merge never reaches the duplicate's
 reporter, whatever order the two are read in.
+
+A merge and news of its target may be applied at the same time (their events travel on
+different partitions, and notify runs more than one replica). Each would miss the other's
+uncommitted writes: the news would owe only the target's own citizen, the merge's catch-up would
+not find the news. So a consumer batch `share`s a lock on each of its complaints before it reads
+anything, and a merge `hold`s the same lock exclusively on the complaints whose followers it
+changes before it reads their news: it waits for every batch that read before it, and every
+batch after it waits for its commit. The lock is transaction-scoped, on a bucket of the
+complaint id (`BUCKETS`), so a batch holds at most that many whatever its size.
 """
 
 from __future__ import annotations
@@ -14,11 +23,27 @@ from typing import Protocol
 
 import asyncpg
 
+from backbone.db import LockSpace
 from backbone.reads import Read, Row
 from backbone.uow import StagedMap
 
+# Lock buckets: two complaints in one bucket only make a merge wait for a batch it need not.
+BUCKETS = 1024
+
+
+def bucket(complaint_id: uuid.UUID) -> int:
+    return complaint_id.int % BUCKETS
+
 
 class MergeLinks(Protocol):
+    async def share(self, complaint_ids: list[uuid.UUID]) -> None:
+        """Before a consumer batch reads anything: no merge into these complaints is made
+        until this transaction ends (a merge under way is waited for)."""
+
+    async def hold(self, *complaint_ids: uuid.UUID) -> None:
+        """Before a merge reads the followers or news of these complaints: every batch that
+        shares them has committed, and none begins until this transaction ends."""
+
     def reads_ahead(self, complaint_ids: list[uuid.UUID]) -> list[Read]:
         """Find out, in one go (with a consumer batch's inbox claim), which of these complaints
         have anything merged into them: for the others `followers` needs no query."""
@@ -38,6 +63,19 @@ class PgMergeLinks:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
         self._alone: set[uuid.UUID] = set()     # nothing merged into them, as read ahead
+
+    async def share(self, complaint_ids) -> None:
+        # Batches never wait for each other here, only for a merge. Two batches that each
+        # hold a merge into a complaint of the other's can deadlock: PostgreSQL ends one
+        # (40P01), a transient error, and the consumer tries its batch again.
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock_shared($1, b) FROM unnest($2::int[]) b",
+            LockSpace.FOLLOWERS, sorted({bucket(c) for c in complaint_ids}))
+
+    async def hold(self, *complaint_ids) -> None:
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock($1, b) FROM unnest($2::int[]) b",
+            LockSpace.FOLLOWERS, sorted({bucket(c) for c in complaint_ids}))
 
     def reads_ahead(self, complaint_ids) -> list[Read]:
         def take(rows: list[Row]) -> None:
@@ -76,7 +114,14 @@ class PgMergeLinks:
 
 
 class InMemoryMergeLinks(StagedMap[uuid.UUID, tuple[uuid.UUID, datetime]]):
-    """Twin of PgMergeLinks: duplicate -> (target, merged_at)."""
+    """Twin of PgMergeLinks: duplicate -> (target, merged_at). One unit of work at a time
+    uses it, so there is nothing to lock."""
+
+    async def share(self, complaint_ids) -> None:
+        return None
+
+    async def hold(self, *complaint_ids) -> None:
+        return None
 
     def reads_ahead(self, complaint_ids) -> list[Read]:
         """Nothing to read ahead in memory."""
