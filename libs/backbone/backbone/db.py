@@ -42,6 +42,7 @@ class LockSpace(IntEnum):
     OUTBOX_RELAY = 2
     IDEMPOTENCY_KEY = 3
     FOLLOWERS = 4
+    CONFIG_VERSIONS = 5     # "<table>:<jurisdiction>": one writer of a configuration at a time
 
 
 @dataclass(frozen=True)

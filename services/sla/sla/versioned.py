@@ -24,6 +24,8 @@ import asyncpg
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from backbone.db import LockSpace
+
 log = logging.getLogger(__name__)
 DEFAULT = "*"
 Spec = TypeVar("Spec", bound=BaseModel)
@@ -91,8 +93,8 @@ class VersionedRegistry(Generic[Spec]):
         async with self._pool.acquire() as conn:
             for spec in self._files:
                 async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",
-                                       self._table, spec.jurisdiction)
+                    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
+                                       LockSpace.CONFIG_VERSIONS, self._table, spec.jurisdiction)
                     last = await conn.fetchval(
                         f"SELECT spec FROM {self._table} WHERE jurisdiction = $1 AND source = 'file'"
                         " ORDER BY version DESC LIMIT 1", spec.jurisdiction)
@@ -119,8 +121,8 @@ class VersionedRegistry(Generic[Spec]):
     async def change(self, spec: Spec, *, actor: str, note: str | None,
                      expected_version: int | None = None) -> Version[Spec]:
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1 || ':' || $2))",
-                               self._table, spec.jurisdiction)
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
+                               LockSpace.CONFIG_VERSIONS, self._table, spec.jurisdiction)
             newest = await conn.fetchval(
                 f"SELECT max(version) FROM {self._table} WHERE jurisdiction = $1", spec.jurisdiction)
             if expected_version is not None and newest != expected_version:
