@@ -93,8 +93,7 @@ class VersionedRegistry(Generic[Spec]):
         async with self._pool.acquire() as conn:
             for spec in self._files:
                 async with conn.transaction():
-                    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
-                                       LockSpace.CONFIG_VERSIONS, self._table, spec.jurisdiction)
+                    await self._lock_writers(conn, spec.jurisdiction)
                     last = await conn.fetchval(
                         f"SELECT spec FROM {self._table} WHERE jurisdiction = $1 AND source = 'file'"
                         " ORDER BY version DESC LIMIT 1", spec.jurisdiction)
@@ -106,6 +105,12 @@ class VersionedRegistry(Generic[Spec]):
                         spec.jurisdiction, json.dumps(_json(spec)),
                         ("first load" if last is None else "changed") + " of the file")
         await self._refresh(force=True, notify=False)
+
+    async def _lock_writers(self, conn: asyncpg.Connection, jurisdiction: str) -> None:
+        """One writer of this jurisdiction's versions at a time (replicas seeding the same
+        file, two operators saving at once), until the transaction ends."""
+        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
+                           LockSpace.CONFIG_VERSIONS, self._table, jurisdiction)
 
     async def current(self, jurisdiction: str) -> Version[Spec] | None:
         await self._refresh()
@@ -121,8 +126,7 @@ class VersionedRegistry(Generic[Spec]):
     async def change(self, spec: Spec, *, actor: str, note: str | None,
                      expected_version: int | None = None) -> Version[Spec]:
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
-                               LockSpace.CONFIG_VERSIONS, self._table, spec.jurisdiction)
+            await self._lock_writers(conn, spec.jurisdiction)
             newest = await conn.fetchval(
                 f"SELECT max(version) FROM {self._table} WHERE jurisdiction = $1", spec.jurisdiction)
             if expected_version is not None and newest != expected_version:

@@ -81,7 +81,8 @@ class PgJurisdictionStore:
 
     async def lock(self, jurisdiction_id: str) -> None:
         await self._conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                                 LockSpace.CONFIG_VERSIONS, f"jurisdiction_versions:{jurisdiction_id}")
+                                 LockSpace.CONFIG_VERSIONS,
+                                 f"jurisdiction_versions:{jurisdiction_id}")
 
     async def append(self, jurisdiction_id, config, *, source, changed_by, reason, at,
                      expected_version=None) -> int:
