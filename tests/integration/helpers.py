@@ -71,3 +71,46 @@ async def read_ahead(uow, reads) -> None:
     """What a consumer batch does before its handlers: `reads` go with an inbox claim (here of
     one new event id), in one statement."""
     assert await uow.inbox.claim_many("a-test", [str(uuid.uuid4())], reads)
+
+
+class HeldAtCommit:
+    """Mixed into a service's PostgreSQL unit of work (before it in the bases): a transaction
+    another replica is still applying. It stops before its commit (what it holds back is not
+    written yet) until `gate` opens, and sets `at_commit` when it gets there."""
+
+    def __init__(self, *args, at_commit: asyncio.Event, gate: asyncio.Event) -> None:
+        super().__init__(*args)
+        self._at_commit, self._gate = at_commit, gate
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._at_commit.set()
+            await self._gate.wait()
+        await super().__aexit__(exc_type, exc, tb)
+
+
+async def someone_waits_for_lock(pool, space: int) -> bool:
+    """A transaction waits for an advisory lock of `space` (`backbone.db.LockSpace`)."""
+    async with pool.acquire() as conn:
+        return await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND classid = $1 AND objsubid = 2)", int(space))
+
+
+async def race(pool, space: int, first, second, timeout: float = 30):
+    """`first(at_commit, gate)` (a task whose transaction is held at its commit) is under way
+    while `second()` runs: `second` is given the time to finish or to wait for a lock of
+    `space`, then `first` commits. Returns both results."""
+    at_commit, gate = asyncio.Event(), asyncio.Event()
+    holding = asyncio.create_task(first(at_commit, gate))
+    await asyncio.wait_for(at_commit.wait(), timeout)
+    racing = asyncio.create_task(second())
+
+    async def finished_or_waiting() -> bool:
+        return racing.done() or await someone_waits_for_lock(pool, space)
+
+    try:
+        await eventually(finished_or_waiting, "the second neither finished nor waited", timeout)
+    finally:
+        gate.set()
+    return await asyncio.wait_for(holding, timeout), await asyncio.wait_for(racing, timeout)

@@ -2,15 +2,17 @@
 complaints by band keys (jurisdiction and time window kept), keep each pair once, list and page
 them, dismiss an open pair only once, settle a merge either way round, and roll back together."""
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from backbone.db import LockSpace, apply_migrations
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
 from routing.adapters.duplicates import Indexed, Lookup, NotOpen, Pair
 from routing.domain.duplicates import DuplicateRules, fingerprint, vicinity
-from tests.integration.helpers import twin_or_postgres
+from tests.integration.helpers import HeldAtCommit, race, twin_or_postgres
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -296,3 +298,37 @@ async def test_a_replay_writes_no_second_set_of_bands(pool, prefix):
         rows = await conn.fetchval(f"SELECT count(*) FROM {schema}.duplicate_bands"
                                    " WHERE complaint_id = $1", road.complaint_id)
     assert rows == len(set(road.fingerprint.bands())) == len(road.fingerprint.bands())
+
+
+class HeldRouting(HeldAtCommit, RoutingPgUnitOfWork):
+    """A routing batch another replica is still applying."""
+
+
+async def test_copies_kept_at_once_by_two_replicas_find_each_other(pool, prefix):
+    """A campaign's copies reach two routing replicas at the same moment: the second batch
+    waits for the first to commit, so its search finds the first's copy."""
+    schema = prefix.rstrip(".")
+    await apply_migrations(pool, schema, "routing")
+    first, second = kept(ROAD, T0, "5001"), kept(ROAD_AGAIN, T0 + timedelta(seconds=1), "5002")
+    elsewhere = kept(ROAD, T0, "5003", jurisdiction="kota-makassar")
+
+    async def keep(item, **held):
+        cls = HeldRouting if held else RoutingPgUnitOfWork
+        async with cls(pool, "/test", prefix, schema, **held) as uow:
+            return await keep_and_find(uow, item, T0 - timedelta(days=1), 10)
+
+    found_first, found_second = await race(
+        pool, LockSpace.DUPLICATE_SEARCH,
+        lambda at_commit, gate: keep(first, at_commit=at_commit, gate=gate),
+        lambda: keep(second))
+    assert found_first == []
+    assert [f.complaint_id for f in found_second] == [first.complaint_id]
+    # Another jurisdiction's batch is not held up by one under way, nor finds its copy.
+    at_commit, gate = asyncio.Event(), asyncio.Event()
+    holding = asyncio.create_task(keep(kept(ROAD, T0, "5004"), at_commit=at_commit, gate=gate))
+    await asyncio.wait_for(at_commit.wait(), 30)
+    try:
+        assert await asyncio.wait_for(keep(elsewhere), 10) == []
+    finally:
+        gate.set()
+    await asyncio.wait_for(holding, 30)

@@ -7,45 +7,32 @@ first commits. Without the followers' locks (`notify.adapters.merges`), the seco
 without seeing the first's writes, and the reporter is owed nothing.
 """
 
-import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from backbone.consumer import ConsumedRecord, EventConsumer, Outcome
-from backbone.db import LockSpace
+from backbone.db import LockSpace, apply_migrations
 from backbone.kafka import InMemoryPublisher
 from backbone.pii import PiiCipher
 from contracts.envelope import to_record, wrap
 from contracts.events import CitizenContactProvidedV2, ComplaintFollowedUpV1, ComplaintMergedV1
 from notify import handlers
 from notify.adapters.uow import NotifyPgUnitOfWork
-from tests.integration.helpers import eventually
+from tests.integration import helpers
+from tests.integration.helpers import HeldAtCommit
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 CIPHER = PiiCipher(PiiCipher.new_key())
 
 
-class HeldAtCommit(NotifyPgUnitOfWork):
-    """A batch another replica is still applying: it stops before its commit (its deliveries
-    are not written yet) until `gate` opens."""
-
-    def __init__(self, *args, at_commit: asyncio.Event, gate: asyncio.Event) -> None:
-        super().__init__(*args)
-        self._at_commit, self._gate = at_commit, gate
-
-    async def __aexit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self._at_commit.set()
-            await self._gate.wait()
-        await super().__aexit__(exc_type, exc, tb)
+class HeldNotify(HeldAtCommit, NotifyPgUnitOfWork):
+    """A notify batch another replica is still applying."""
 
 
 @pytest.fixture
 async def world(pool, prefix):
-    from backbone.db import apply_migrations
-
     schema = prefix.rstrip(".")
     await apply_migrations(pool, schema, "notify")
     return pool, prefix, schema
@@ -53,7 +40,7 @@ async def world(pool, prefix):
 
 def replica(world, **held) -> EventConsumer:
     pool, prefix, schema = world
-    make = (lambda: HeldAtCommit(pool, "/notify", prefix, schema, **held)) if held else \
+    make = (lambda: HeldNotify(pool, "/notify", prefix, schema, **held)) if held else \
         (lambda: NotifyPgUnitOfWork(pool, "/notify", prefix, schema))
     consumer = EventConsumer("notify", make, InMemoryPublisher(), "t.dlq", max_attempts=1)
     handlers.Owing().subscribe(consumer)
@@ -85,29 +72,15 @@ def merge(duplicate, into, at):
                              into_tracking_number="1")
 
 
-async def someone_waits_for_followers(pool) -> bool:
-    async with pool.acquire() as conn:
-        return await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            " AND classid = $1 AND objsubid = 2)", int(LockSpace.FOLLOWERS))
-
-
 async def race(world, first, second) -> None:
     """`first` applied by one replica, held before its commit while the other applies
     `second`; then both commit."""
-    at_commit, gate = asyncio.Event(), asyncio.Event()
-    holding = asyncio.create_task(replica(world, at_commit=at_commit, gate=gate)
-                                  .process_batch([record(first)]))
-    await asyncio.wait_for(at_commit.wait(), 30)
-    racing = asyncio.create_task(replica(world).process_batch([record(second, 1)]))
-
-    async def finished_or_waiting() -> bool:
-        return racing.done() or await someone_waits_for_followers(world[0])
-
-    await eventually(finished_or_waiting, "the second batch neither finished nor waited")
-    gate.set()
-    assert await asyncio.wait_for(holding, 30) == [Outcome.APPLIED]
-    assert await asyncio.wait_for(racing, 30) == [Outcome.APPLIED]
+    done = await helpers.race(
+        world[0], LockSpace.FOLLOWERS,
+        lambda at_commit, gate: replica(world, at_commit=at_commit, gate=gate)
+        .process_batch([record(first)]),
+        lambda: replica(world).process_batch([record(second, 1)]))
+    assert done == ([Outcome.APPLIED], [Outcome.APPLIED])
 
 
 async def owed(world) -> dict[uuid.UUID, list[str]]:

@@ -43,6 +43,7 @@ class LockSpace(IntEnum):
     IDEMPOTENCY_KEY = 3
     FOLLOWERS = 4
     CONFIG_VERSIONS = 5     # "<table>:<jurisdiction>": one writer of a configuration at a time
+    DUPLICATE_SEARCH = 6    # a jurisdiction: one batch keeping and searching its complaints
 
 
 @dataclass(frozen=True)

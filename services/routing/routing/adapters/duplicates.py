@@ -11,6 +11,11 @@ migration 0009), so the complaints a `Vicinity` rules out are dropped in the ind
 the signatures of complaints that could be duplicates are read, sent and compared. The
 pairs found are the operators' list; an operator dismisses one here, or merges the complaints
 through intake (routing then hears `ComplaintMerged` and marks the pair merged).
+
+Two replicas may keep copies of one text at the same moment (a campaign's burst), each in a
+transaction the other cannot see into: each would miss the other's. So keeping and searching
+takes a lock per jurisdiction until the commit: the second batch waits for the first, and its
+search then finds what the first kept.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Literal, Protocol
 
 import asyncpg
 
-from backbone.db import columns
+from backbone.db import LockSpace, columns
 from backbone.uow import StagedMap
 from routing.domain.duplicates import Fingerprint, Vicinity
 
@@ -305,6 +310,9 @@ class PgDuplicateStore:
             first.setdefault(lk.item.complaint_id, n)
         unique = [lk for n, lk in enumerate(lookups) if first[lk.item.complaint_id] == n]
         bands = [lk.item.fingerprint.bands() for lk in unique]   # 32 hashes each: once
+        await self._conn.execute(   # in one order everywhere, so two batches never deadlock
+            "SELECT pg_advisory_xact_lock($1, hashtext(j)) FROM unnest($2::text[]) j",
+            LockSpace.DUPLICATE_SEARCH, sorted({lk.item.jurisdiction for lk in unique}))
         rows = await self._conn.fetch(_KEEP_AND_FIND_MANY, *_many_args(unique, bands))
         stored: list[list[tuple[int, Indexed]] | None] = [[] for _ in unique]
         for r in rows:
