@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 from importlib import resources
 from importlib.abc import Traversable
 
@@ -36,7 +37,7 @@ import asyncpg
 
 class LockSpace(IntEnum):
     """First key of every advisory lock the platform takes; the second is hashtext(name), or
-    for FOLLOWERS a bucket of complaint ids (notify.adapters.merges)."""
+    for FOLLOWERS a bucket of complaint ids (notify.adapters.merges). See `lock_until_commit`."""
 
     MIGRATIONS = 1
     OUTBOX_RELAY = 2
@@ -103,6 +104,21 @@ async def connect(dsn: str, schema: str, name: str,
     )
 
 
+async def lock_until_commit(conn: Any, space: LockSpace, keys: Iterable[str] | Iterable[int], *,
+                            shared: bool = False) -> None:
+    """Transaction-scoped advisory locks of `space`, one per distinct key, held until the
+    transaction ends: names (hashed by PostgreSQL's `hashtext`) or whole numbers in int4's
+    range. All in one statement, in one order, so two transactions that each take several
+    never wait for each other the wrong way round. `conn`: a connection, or a unit of work's."""
+    distinct = sorted(set(keys))
+    if not distinct:
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    key, kind = ("hashtext(k)", "text") if isinstance(distinct[0], str) else ("k", "int")
+    await conn.execute(f"SELECT {function}($1, {key}) FROM unnest($2::{kind}[]) k",
+                       space, distinct)
+
+
 def _sql_files(folder: Traversable) -> list[Traversable]:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
 
@@ -114,8 +130,7 @@ async def apply_migrations(pool: asyncpg.Pool, schema: str, *packages: str) -> l
         async with conn.transaction():
             # DDL on a busy table may wait for locks longer than the service's default.
             await conn.execute("SET LOCAL lock_timeout = '60s'; SET LOCAL statement_timeout = 0")
-            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                               LockSpace.MIGRATIONS, schema)
+            await lock_until_commit(conn, LockSpace.MIGRATIONS, [schema])
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"

@@ -24,7 +24,7 @@ import asyncpg
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from backbone.db import LockSpace
+from backbone.db import LockSpace, lock_until_commit
 
 log = logging.getLogger(__name__)
 DEFAULT = "*"
@@ -109,8 +109,7 @@ class VersionedRegistry(Generic[Spec]):
     async def _lock_writers(self, conn: asyncpg.Connection, jurisdiction: str) -> None:
         """One writer of this jurisdiction's versions at a time (replicas seeding the same
         file, two operators saving at once), until the transaction ends."""
-        await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || $3))",
-                           LockSpace.CONFIG_VERSIONS, self._table, jurisdiction)
+        await lock_until_commit(conn, LockSpace.CONFIG_VERSIONS, [f"{self._table}:{jurisdiction}"])
 
     async def current(self, jurisdiction: str) -> Version[Spec] | None:
         await self._refresh()

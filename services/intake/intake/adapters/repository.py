@@ -18,7 +18,7 @@ import asyncpg
 
 from contracts.events import Location
 from contracts.lifecycle import WITH_OPD, Status
-from backbone.db import LockSpace, columns
+from backbone.db import LockSpace, columns, lock_until_commit
 from backbone.pii import PiiCipher
 from backbone.reads import Read, Row, names
 from backbone.uow import StagedMap
@@ -250,8 +250,7 @@ class PgComplaintRepository:
     async def lock_idempotency_key(self, key_hash: str) -> None:
         """Serialise concurrent requests with one key until this transaction ends, in the
         idempotency lock space: a crafted key cannot collide with the platform's own locks."""
-        await self._conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                                 LockSpace.IDEMPOTENCY_KEY, key_hash)
+        await lock_until_commit(self._conn, LockSpace.IDEMPOTENCY_KEY, [key_hash])
 
     async def find_idempotent(self, key_hash: str) -> tuple[str, uuid.UUID] | None:
         row = await self._conn.fetchrow(

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import asyncpg
 
-from backbone.db import LockSpace
+from backbone.db import LockSpace, lock_until_commit
 from backbone.reads import Read, Row
 from backbone.uow import StagedMap
 
@@ -68,14 +68,11 @@ class PgMergeLinks:
         # Batches never wait for each other here, only for a merge. Two batches that each
         # hold a merge into a complaint of the other's can deadlock: PostgreSQL ends one
         # (40P01), a transient error, and the consumer tries its batch again.
-        await self._conn.execute(
-            "SELECT pg_advisory_xact_lock_shared($1, b) FROM unnest($2::int[]) b",
-            LockSpace.FOLLOWERS, sorted({bucket(c) for c in complaint_ids}))
+        await lock_until_commit(self._conn, LockSpace.FOLLOWERS, map(bucket, complaint_ids),
+                                shared=True)
 
     async def hold(self, *complaint_ids) -> None:
-        await self._conn.execute(
-            "SELECT pg_advisory_xact_lock($1, b) FROM unnest($2::int[]) b",
-            LockSpace.FOLLOWERS, sorted({bucket(c) for c in complaint_ids}))
+        await lock_until_commit(self._conn, LockSpace.FOLLOWERS, map(bucket, complaint_ids))
 
     def reads_ahead(self, complaint_ids) -> list[Read]:
         def take(rows: list[Row]) -> None:

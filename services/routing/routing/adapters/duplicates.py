@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 import asyncpg
 
-from backbone.db import LockSpace, columns
+from backbone.db import LockSpace, columns, lock_until_commit
 from backbone.uow import StagedMap
 from routing.domain.duplicates import Fingerprint, Vicinity
 
@@ -310,9 +310,8 @@ class PgDuplicateStore:
             first.setdefault(lk.item.complaint_id, n)
         unique = [lk for n, lk in enumerate(lookups) if first[lk.item.complaint_id] == n]
         bands = [lk.item.fingerprint.bands() for lk in unique]   # 32 hashes each: once
-        await self._conn.execute(   # in one order everywhere, so two batches never deadlock
-            "SELECT pg_advisory_xact_lock($1, hashtext(j)) FROM unnest($2::text[]) j",
-            LockSpace.DUPLICATE_SEARCH, sorted({lk.item.jurisdiction for lk in unique}))
+        await lock_until_commit(self._conn, LockSpace.DUPLICATE_SEARCH,
+                                (lk.item.jurisdiction for lk in unique))
         rows = await self._conn.fetch(_KEEP_AND_FIND_MANY, *_many_args(unique, bands))
         stored: list[list[tuple[int, Indexed]] | None] = [[] for _ in unique]
         for r in rows:

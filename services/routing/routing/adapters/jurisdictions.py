@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 import asyncpg
 
-from backbone.db import LockSpace
+from backbone.db import LockSpace, lock_until_commit
 from backbone.uow import StagedMap
 
 Source = Literal["file", "api"]
@@ -80,9 +80,8 @@ class PgJurisdictionStore:
         self._conn = conn
 
     async def lock(self, jurisdiction_id: str) -> None:
-        await self._conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                                 LockSpace.CONFIG_VERSIONS,
-                                 f"jurisdiction_versions:{jurisdiction_id}")
+        await lock_until_commit(self._conn, LockSpace.CONFIG_VERSIONS,
+                                [f"jurisdiction_versions:{jurisdiction_id}"])
 
     async def append(self, jurisdiction_id, config, *, source, changed_by, reason, at,
                      expected_version=None) -> int:
