@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -97,20 +98,29 @@ async def someone_waits_for_lock(pool, space: int) -> bool:
             " AND classid = $1 AND objsubid = 2)", int(space))
 
 
-async def race(pool, space: int, first, second, timeout: float = 30):
-    """`first(at_commit, gate)` (a task whose transaction is held at its commit) is under way
-    while `second()` runs: `second` is given the time to finish or to wait for a lock of
-    `space`, then `first` commits. Returns both results."""
+@contextlib.asynccontextmanager
+async def held_at_commit(first, timeout: float = 30):
+    """`first(at_commit, gate)` under way for the body of the `async with`, its transaction
+    held at its commit (`HeldAtCommit`); then it commits. Yields its task."""
     at_commit, gate = asyncio.Event(), asyncio.Event()
     holding = asyncio.create_task(first(at_commit, gate))
     await asyncio.wait_for(at_commit.wait(), timeout)
-    racing = asyncio.create_task(second())
-
-    async def finished_or_waiting() -> bool:
-        return racing.done() or await someone_waits_for_lock(pool, space)
-
     try:
-        await eventually(finished_or_waiting, "the second neither finished nor waited", timeout)
+        yield holding
     finally:
         gate.set()
-    return await asyncio.wait_for(holding, timeout), await asyncio.wait_for(racing, timeout)
+        await asyncio.wait_for(holding, timeout)
+
+
+async def race(pool, space: int, first, second, timeout: float = 30):
+    """`first` held at its commit (`held_at_commit`) while `second()` runs: `second` is given
+    the time to finish or to wait for a lock of `space`, then `first` commits. Returns both
+    results."""
+    async with held_at_commit(first, timeout) as holding:
+        racing = asyncio.create_task(second())
+
+        async def finished_or_waiting() -> bool:
+            return racing.done() or await someone_waits_for_lock(pool, space)
+
+        await eventually(finished_or_waiting, "the second neither finished nor waited", timeout)
+    return holding.result(), await asyncio.wait_for(racing, timeout)

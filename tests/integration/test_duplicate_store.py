@@ -12,7 +12,7 @@ from backbone.db import LockSpace, apply_migrations
 from routing.adapters.decisions import RoutingInMemoryUnitOfWork, RoutingPgUnitOfWork
 from routing.adapters.duplicates import Indexed, Lookup, NotOpen, Pair
 from routing.domain.duplicates import DuplicateRules, fingerprint, vicinity
-from tests.integration.helpers import HeldAtCommit, race, twin_or_postgres
+from tests.integration.helpers import HeldAtCommit, held_at_commit, race, twin_or_postgres
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -324,11 +324,6 @@ async def test_copies_kept_at_once_by_two_replicas_find_each_other(pool, prefix)
     assert found_first == []
     assert [f.complaint_id for f in found_second] == [first.complaint_id]
     # Another jurisdiction's batch is not held up by one under way, nor finds its copy.
-    at_commit, gate = asyncio.Event(), asyncio.Event()
-    holding = asyncio.create_task(keep(kept(ROAD, T0, "5004"), at_commit=at_commit, gate=gate))
-    await asyncio.wait_for(at_commit.wait(), 30)
-    try:
+    async with held_at_commit(lambda at_commit, gate: keep(kept(ROAD, T0, "5004"),
+                                                           at_commit=at_commit, gate=gate)):
         assert await asyncio.wait_for(keep(elsewhere), 10) == []
-    finally:
-        gate.set()
-    await asyncio.wait_for(holding, 30)
