@@ -1,6 +1,8 @@
 """Nothing lost, nothing sent twice, under a steady stream of complaints while each part of the
 platform is killed with kill -9 in turn and restarted alone: PostgreSQL, the Kafka broker, then
-every service. No other part is restarted; the platform must heal by itself.
+every service. No other part is restarted; the platform must heal by itself. Then the same
+stream while PostgreSQL and the broker hang in turn (SIGSTOP, then SIGCONT), as behind a
+partition that drops packets instead of refusing them.
 
 Runs on a private stack (its own Kafka, PostgreSQL and mail catcher), since it kills them. The
 load is a well-behaved front end: each complaint carries an Idempotency-Key and is retried with
@@ -31,6 +33,8 @@ from tests.e2e.journey import COMPLAINTS
 
 RATE = 8.0                      # complaints per second offered, as in the field report
 FAULTS = ("postgres", "kafka", *SERVICES)
+HANGS = ("postgres", "kafka")   # SIGSTOP: nothing refused, nothing answered
+HUNG_SECONDS = 20
 
 
 @dataclass
@@ -144,7 +148,65 @@ def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_
     accepted = dict(load.accepted)
     assert load.server_errors == 0, f"outages answer 503 with Retry-After, never {load.unexpected}"
     assert len(accepted) >= 150
+    messages, per_citizen = _told_once_each(stack, accepted, recovery, load)
+    # A repeat is a send the kill caught between sending and settling: its first copy arrived
+    # before notify died, the next one after, and no more of them than notify has in flight.
+    repeated = [email for email, n in per_citizen.items() if n > 1]
+    for email in repeated:
+        times = sorted(m["received_at"] for m in messages if m["rcpt_tos"][0] == email)
+        assert times[0] < killed_at["notify"] < times[-1], \
+            f"{email} was sent again ({times}) though notify was killed at {killed_at['notify']}"
+    repeats = sum(per_citizen[email] - 1 for email in repeated)
+    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
+        f"{repeats} repeated sends: more than notify's sends in flight at its kill"
 
+
+def test_a_hung_database_or_broker_heals_once_it_answers_again(stack):
+    """SIGSTOP rather than kill: a partition that drops packets, or a hung host. Connections
+    stay open and nothing answers, so no client sees a reset; each must notice by its own
+    timeouts (commands, pool, requests, the group's session), say so on /readyz, and carry on
+    where it stopped once the part answers again, with nothing lost or sent twice."""
+    load = Load(stack.service_url("intake"))
+    worker = threading.Thread(target=load.run, name="load", daemon=True)
+    worker.start()
+    recovery: dict[str, float] = {}
+    try:
+        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+        for part in HANGS:
+            before = load.submitted
+            frozen = stack.freeze(part)
+            try:
+                wait_until(lambda: some_not_ready(stack), 30, f"readiness reflects the hung {part}")
+                # Hung past the longest client timeout (a database command's 15 s), while
+                # the front end offers complaints all along.
+                wait_until(lambda: load.submitted >= before + int(RATE * HUNG_SECONDS), 60,
+                           f"load while {part} hangs")
+            finally:
+                stack.thaw(frozen)
+            thawed = time.monotonic()
+            wait_until(lambda: all_ready(stack), 90, f"every service ready after {part} answers")
+            count = len(load.accepted)
+            wait_until(lambda: len(load.accepted) >= count + 4, 60, f"accepting after {part}")
+            recovery[part] = time.monotonic() - thawed
+    finally:
+        load.stop()
+        worker.join(timeout=30)
+
+    accepted = dict(load.accepted)
+    assert load.server_errors == 0, f"a hang answers 503 with Retry-After, never {load.unexpected}"
+    assert len(accepted) >= 150
+    _, per_citizen = _told_once_each(stack, accepted, recovery, load)
+    # A send whose settling hung with the database may go again when its lease ends (same
+    # Message-ID, checked above): at most the sends notify had in flight.
+    repeats = sum(n - 1 for n in per_citizen.values())
+    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
+        f"{repeats} repeated sends: more than notify's sends in flight when the database hung"
+
+
+def _told_once_each(stack: Stack, accepted: dict[str, dict], recovery: dict[str, float],
+                    load: Load) -> tuple[list[dict], Counter]:
+    """Wait until every accepted complaint's citizen was told where it went; each with one
+    Message-ID and the right tracking number. The messages and how many each citizen got."""
     mail = httpx.Client(base_url=stack.mail_url, timeout=30)
     started = time.monotonic()
 
@@ -166,28 +228,17 @@ def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_
         raise AssertionError(f"{len(missing)} of {len(accepted)} citizens never told; "
                              f"recovery times {recovery}") from None
     drained = time.monotonic() - started
-    print(f"\nrecovery after restart (s): { {k: round(v, 1) for k, v in recovery.items()} }; "
+    print(f"\nrecovery (s): { {k: round(v, 1) for k, v in recovery.items()} }; "
           f"backlog drained {drained:.1f}s after the load stopped; {len(accepted)} complaints, "
           f"{load.unavailable} unavailable answers")
 
-    per_citizen = Counter(m["rcpt_tos"][0] for m in messages if m["rcpt_tos"][0] in accepted)
-    ids = {}
-    for m in messages:
-        email = m["rcpt_tos"][0]
-        if email in accepted:
-            ids.setdefault(email, set()).add(m["headers"]["Message-ID"])
-            assert m["headers"]["X-Lapor-Tracking-Number"] == accepted[email]["tracking_number"]
+    ours = [m for m in messages if m["rcpt_tos"][0] in accepted]
+    ids: dict[str, set[str]] = {}
+    for m in ours:
+        ids.setdefault(m["rcpt_tos"][0], set()).add(m["headers"]["Message-ID"])
+        assert m["headers"]["X-Lapor-Tracking-Number"] == accepted[m["rcpt_tos"][0]]["tracking_number"]
     assert all(len(v) == 1 for v in ids.values()), "one message per complaint, one Message-ID"
-    # A repeat is a send the kill caught between sending and settling: its first copy arrived
-    # before notify died, the next one after, and no more of them than notify has in flight.
-    repeated = [email for email, n in per_citizen.items() if n > 1]
-    for email in repeated:
-        times = sorted(m["received_at"] for m in messages if m["rcpt_tos"][0] == email)
-        assert times[0] < killed_at["notify"] < times[-1], \
-            f"{email} was sent again ({times}) though notify was killed at {killed_at['notify']}"
-    repeats = sum(per_citizen[email] - 1 for email in repeated)
-    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
-        f"{repeats} repeated sends: more than notify's sends in flight at its kill"
+    return ours, Counter(m["rcpt_tos"][0] for m in ours)
 
 
 def _utc_now() -> str:

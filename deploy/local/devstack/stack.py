@@ -339,9 +339,9 @@ class Stack:
 
     # ---- faults, for the recovery tests: a crash, then a restart of that one part alone
 
-    def kill(self, name: str) -> None:
-        """kill -9 one part (`postgres`, `kafka` or a service) and its children, as a crash or
-        the OOM killer would, and wait until it is gone."""
+    def _processes(self, name: str) -> list:
+        """The processes of one part (`postgres`, `kafka` or a service): its main process and
+        every child, or none when it is gone."""
         import psutil
 
         if name == "kafka":
@@ -353,9 +353,16 @@ class Stack:
         if pid is None:
             raise RuntimeError(f"{name} is not running")
         try:
-            victims = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+            return [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
         except psutil.NoSuchProcess:
-            return
+            return []
+
+    def kill(self, name: str) -> None:
+        """kill -9 one part (`postgres`, `kafka` or a service) and its children, as a crash or
+        the OOM killer would, and wait until it is gone."""
+        import psutil
+
+        victims = self._processes(name)
         for process in victims:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
@@ -364,6 +371,27 @@ class Stack:
             self._children[name].poll()
         if name == "kafka" and self.kafka._proc is not None:  # noqa: SLF001
             self.kafka._proc.poll()  # noqa: SLF001
+
+    def freeze(self, name: str) -> list:
+        """Stop one part and its children with SIGSTOP, as a network partition that drops
+        packets (rather than refusing them) or a hung host looks to its clients: connections
+        stay open and nothing answers. Give what it returns to `thaw`."""
+        import psutil
+
+        frozen = self._processes(name)
+        for process in frozen:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.suspend()
+        return frozen
+
+    @staticmethod
+    def thaw(frozen: list) -> None:
+        """Let what `freeze` stopped run again (SIGCONT)."""
+        import psutil
+
+        for process in frozen:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.resume()
 
     def restart(self, name: str, timeout: float = 120) -> None:
         """Start one part again, alone, and wait until it is ready."""
