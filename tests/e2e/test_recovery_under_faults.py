@@ -35,6 +35,7 @@ RATE = 8.0                      # complaints per second offered, as in the field
 FAULTS = ("postgres", "kafka", *SERVICES)
 HANGS = ("postgres", "kafka")   # SIGSTOP: nothing refused, nothing answered
 HUNG_SECONDS = 20
+REPLICATED = ("routing", "sla", "notify")
 
 
 @dataclass
@@ -201,6 +202,46 @@ def test_a_hung_database_or_broker_heals_once_it_answers_again(stack):
     repeats = sum(n - 1 for n in per_citizen.values())
     assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
         f"{repeats} repeated sends: more than notify's sends in flight when the database hung"
+
+
+def test_with_two_replicas_the_survivor_of_a_kill_carries_on_alone(stack):
+    """The manifests run two replicas of each service. kill -9 one of routing, sla and notify
+    each under the stream, restart none: the other replica takes over the dead one's partitions
+    (after the group's session timeout) and its leased deliveries (after the lease), and every
+    accepted complaint still reaches its citizen once."""
+    replicas = [stack.start_replica(name) for name in REPLICATED]
+    load = Load(stack.service_url("intake"))
+    worker = threading.Thread(target=load.run, name="load", daemon=True)
+    worker.start()
+    try:
+        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+        killed_at = _utc_now()
+        for name in REPLICATED:
+            stack.kill(name)
+        before = load.submitted
+        # Past the session timeout (15 s), so the partitions move while complaints arrive.
+        wait_until(lambda: load.submitted >= before + int(RATE * 25), 60, "load after the kills")
+        wait_until(lambda: all(http_ok(f"{stack.service_url(r)}/readyz") for r in replicas), 30,
+                   "the surviving replicas ready")
+    finally:
+        load.stop()
+        worker.join(timeout=30)
+
+    try:
+        accepted = dict(load.accepted)
+        assert load.server_errors == 0, f"never {load.unexpected}"
+        assert len(accepted) >= 150
+        messages, per_citizen = _told_once_each(stack, accepted, {}, load)
+        repeated = [email for email, n in per_citizen.items() if n > 1]
+        for email in repeated:   # only a send the kill caught before it settled, as above
+            times = sorted(m["received_at"] for m in messages if m["rcpt_tos"][0] == email)
+            assert times[0] < killed_at < times[-1], f"{email} was sent again ({times})"
+        assert sum(per_citizen[e] - 1 for e in repeated) <= \
+            NotifySettings.model_fields["dispatch_concurrency"].default
+    finally:   # leave the module's stack as it found it: one replica each
+        for name, replica in zip(REPLICATED, replicas):
+            stack.stop_service(replica)
+            stack.start_service(name)
 
 
 def _told_once_each(stack: Stack, accepted: dict[str, dict], recovery: dict[str, float],

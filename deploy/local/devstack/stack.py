@@ -300,6 +300,21 @@ class Stack:
         if not self._alive(name):
             self._spawn(name, [sys.executable, "-m", name], self.service_env(name))
 
+    def start_replica(self, name: str, timeout: float = 90) -> str:
+        """Start a second replica of a service, as the Kubernetes manifests run two: the same
+        database schema, consumer groups and outbox, its own port, traces file and log. Returns
+        its part name (`<name>-2`) for `kill` and `stop_service`, and waits until it is ready."""
+        replica = f"{name}-2"
+        if not self._alive(replica):
+            env = self.service_env(name)
+            port = free_port()
+            env.update({"HTTP_PORT": str(port),
+                        "TRACES_FILE": str(self.c.home / "traces" / f"{replica}.jsonl")})
+            self._spawn(replica, [sys.executable, "-m", name], env)
+            self.c.service_ports[replica] = port
+        self.wait_service(replica, timeout)
+        return replica
+
     def wait_service(self, name: str, timeout: float = 90) -> None:
         def ready() -> bool:
             if not self._alive(name):
