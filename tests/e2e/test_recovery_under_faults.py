@@ -14,6 +14,7 @@ mail system drops).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import shutil
 import threading
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -121,13 +123,9 @@ def some_not_ready(stack: Stack) -> bool:
 
 
 def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_9(stack):
-    load = Load(stack.service_url("intake"))
-    worker = threading.Thread(target=load.run, name="load", daemon=True)
-    worker.start()
     recovery: dict[str, float] = {}
     killed_at: dict[str, str] = {}   # ISO UTC, comparable with the catcher's received_at
-    try:
-        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+    with _running(Load(stack.service_url("intake"))) as load:
         for part in FAULTS:
             before = load.submitted
             killed_at[part] = _utc_now()
@@ -138,28 +136,9 @@ def test_every_accepted_complaint_reaches_its_citizen_exactly_once_through_kill_
                 wait_until(lambda: some_not_ready(stack), 30, f"readiness reflects the {part} outage")
             restarted = time.monotonic()
             stack.restart(part)
-            wait_until(lambda: all_ready(stack), 90, f"every service ready after {part} restart")
-            count = len(load.accepted)
-            wait_until(lambda: len(load.accepted) >= count + 4, 60, f"accepting after {part}")
-            recovery[part] = time.monotonic() - restarted
-    finally:
-        load.stop()
-        worker.join(timeout=30)
+            recovery[part] = _healed(stack, load, part, restarted)
 
-    accepted = dict(load.accepted)
-    assert load.server_errors == 0, f"outages answer 503 with Retry-After, never {load.unexpected}"
-    assert len(accepted) >= 150
-    messages, per_citizen = _told_once_each(stack, accepted, recovery, load)
-    # A repeat is a send the kill caught between sending and settling: its first copy arrived
-    # before notify died, the next one after, and no more of them than notify has in flight.
-    repeated = [email for email, n in per_citizen.items() if n > 1]
-    for email in repeated:
-        times = sorted(m["received_at"] for m in messages if m["rcpt_tos"][0] == email)
-        assert times[0] < killed_at["notify"] < times[-1], \
-            f"{email} was sent again ({times}) though notify was killed at {killed_at['notify']}"
-    repeats = sum(per_citizen[email] - 1 for email in repeated)
-    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
-        f"{repeats} repeated sends: more than notify's sends in flight at its kill"
+    _assert_told_once_each(stack, load, recovery, killed_at=killed_at["notify"])
 
 
 def test_a_hung_database_or_broker_heals_once_it_answers_again(stack):
@@ -167,12 +146,8 @@ def test_a_hung_database_or_broker_heals_once_it_answers_again(stack):
     stay open and nothing answers, so no client sees a reset; each must notice by its own
     timeouts (commands, pool, requests, the group's session), say so on /readyz, and carry on
     where it stopped once the part answers again, with nothing lost or sent twice."""
-    load = Load(stack.service_url("intake"))
-    worker = threading.Thread(target=load.run, name="load", daemon=True)
-    worker.start()
     recovery: dict[str, float] = {}
-    try:
-        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+    with _running(Load(stack.service_url("intake"))) as load:
         for part in HANGS:
             before = load.submitted
             frozen = stack.freeze(part)
@@ -184,24 +159,10 @@ def test_a_hung_database_or_broker_heals_once_it_answers_again(stack):
                            f"load while {part} hangs")
             finally:
                 stack.thaw(frozen)
-            thawed = time.monotonic()
-            wait_until(lambda: all_ready(stack), 90, f"every service ready after {part} answers")
-            count = len(load.accepted)
-            wait_until(lambda: len(load.accepted) >= count + 4, 60, f"accepting after {part}")
-            recovery[part] = time.monotonic() - thawed
-    finally:
-        load.stop()
-        worker.join(timeout=30)
+            recovery[part] = _healed(stack, load, part, time.monotonic())
 
-    accepted = dict(load.accepted)
-    assert load.server_errors == 0, f"a hang answers 503 with Retry-After, never {load.unexpected}"
-    assert len(accepted) >= 150
-    _, per_citizen = _told_once_each(stack, accepted, recovery, load)
-    # A send whose settling hung with the database may go again when its lease ends (same
-    # Message-ID, checked above): at most the sends notify had in flight.
-    repeats = sum(n - 1 for n in per_citizen.values())
-    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
-        f"{repeats} repeated sends: more than notify's sends in flight when the database hung"
+    # A send whose settling hung with the database may go again when its lease ends.
+    _assert_told_once_each(stack, load, recovery)
 
 
 def test_with_two_replicas_the_survivor_of_a_kill_carries_on_alone(stack):
@@ -210,44 +171,55 @@ def test_with_two_replicas_the_survivor_of_a_kill_carries_on_alone(stack):
     (after the group's session timeout) and its leased deliveries (after the lease), and every
     accepted complaint still reaches its citizen once."""
     replicas = [stack.start_replica(name) for name in REPLICATED]
-    load = Load(stack.service_url("intake"))
-    worker = threading.Thread(target=load.run, name="load", daemon=True)
-    worker.start()
     try:
-        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
-        killed_at = _utc_now()
-        for name in REPLICATED:
-            stack.kill(name)
-        before = load.submitted
-        # Past the session timeout (15 s), so the partitions move while complaints arrive.
-        wait_until(lambda: load.submitted >= before + int(RATE * 25), 60, "load after the kills")
-        wait_until(lambda: all(http_ok(f"{stack.service_url(r)}/readyz") for r in replicas), 30,
-                   "the surviving replicas ready")
-    finally:
-        load.stop()
-        worker.join(timeout=30)
-
-    try:
-        accepted = dict(load.accepted)
-        assert load.server_errors == 0, f"never {load.unexpected}"
-        assert len(accepted) >= 150
-        messages, per_citizen = _told_once_each(stack, accepted, {}, load)
-        repeated = [email for email, n in per_citizen.items() if n > 1]
-        for email in repeated:   # only a send the kill caught before it settled, as above
-            times = sorted(m["received_at"] for m in messages if m["rcpt_tos"][0] == email)
-            assert times[0] < killed_at < times[-1], f"{email} was sent again ({times})"
-        assert sum(per_citizen[e] - 1 for e in repeated) <= \
-            NotifySettings.model_fields["dispatch_concurrency"].default
+        with _running(Load(stack.service_url("intake"))) as load:
+            killed_at = _utc_now()
+            for name in REPLICATED:
+                stack.kill(name)
+            before = load.submitted
+            # Past the session timeout (15 s), so the partitions move while complaints arrive.
+            wait_until(lambda: load.submitted >= before + int(RATE * 25), 60, "load after the kills")
+            wait_until(lambda: all(http_ok(f"{stack.service_url(r)}/readyz") for r in replicas),
+                       30, "the surviving replicas ready")
+        _assert_told_once_each(stack, load, {}, killed_at=killed_at)
     finally:   # leave the module's stack as it found it: one replica each
         for name, replica in zip(REPLICATED, replicas):
             stack.stop_service(replica)
             stack.start_service(name)
 
 
-def _told_once_each(stack: Stack, accepted: dict[str, dict], recovery: dict[str, float],
-                    load: Load) -> tuple[list[dict], Counter]:
-    """Wait until every accepted complaint's citizen was told where it went; each with one
-    Message-ID and the right tracking number. The messages and how many each citizen got."""
+@contextlib.contextmanager
+def _running(load: Load) -> Iterator[Load]:
+    """The front end's stream, from 20 accepted complaints on until the block ends."""
+    worker = threading.Thread(target=load.run, name="load", daemon=True)
+    worker.start()
+    try:
+        wait_until(lambda: len(load.accepted) >= 20, 60, "load running")
+        yield load
+    finally:
+        load.stop()
+        worker.join(timeout=30)
+
+
+def _healed(stack: Stack, load: Load, part: str, since: float) -> float:
+    """Seconds from `since` (the part back) until every service is ready and intake accepts
+    again."""
+    wait_until(lambda: all_ready(stack), 90, f"every service ready after {part}")
+    count = len(load.accepted)
+    wait_until(lambda: len(load.accepted) >= count + 4, 60, f"accepting after {part}")
+    return time.monotonic() - since
+
+
+def _assert_told_once_each(stack: Stack, load: Load, recovery: dict[str, float],
+                           killed_at: str | None = None) -> None:
+    """No outage answered other than 503 with Retry-After; every accepted complaint's citizen
+    was told where it went (waited for), with one Message-ID and the right tracking number.
+    A repeat is a send caught between sending and settling (a kill of notify at `killed_at`:
+    its first copy arrived before, the next after; or a database that hung under the settle),
+    and there are no more of them than notify has sends in flight."""
+    accepted = dict(load.accepted)
+    assert load.server_errors == 0, f"outages answer 503 with Retry-After, never {load.unexpected}"
+    assert len(accepted) >= 150
     mail = httpx.Client(base_url=stack.mail_url, timeout=30)
     started = time.monotonic()
 
@@ -279,7 +251,16 @@ def _told_once_each(stack: Stack, accepted: dict[str, dict], recovery: dict[str,
         ids.setdefault(m["rcpt_tos"][0], set()).add(m["headers"]["Message-ID"])
         assert m["headers"]["X-Lapor-Tracking-Number"] == accepted[m["rcpt_tos"][0]]["tracking_number"]
     assert all(len(v) == 1 for v in ids.values()), "one message per complaint, one Message-ID"
-    return ours, Counter(m["rcpt_tos"][0] for m in ours)
+    per_citizen = Counter(m["rcpt_tos"][0] for m in ours)
+    repeated = [email for email, n in per_citizen.items() if n > 1]
+    if killed_at is not None:
+        for email in repeated:
+            times = sorted(m["received_at"] for m in ours if m["rcpt_tos"][0] == email)
+            assert times[0] < killed_at < times[-1], \
+                f"{email} was sent again ({times}) though notify was killed at {killed_at}"
+    repeats = sum(per_citizen[email] - 1 for email in repeated)
+    assert repeats <= NotifySettings.model_fields["dispatch_concurrency"].default, \
+        f"{repeats} repeated sends: more than notify's sends in flight"
 
 
 def _utc_now() -> str:
