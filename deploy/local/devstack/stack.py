@@ -377,10 +377,7 @@ class Stack:
         the OOM killer would, and wait until it is gone."""
         import psutil
 
-        victims = self._processes(name)
-        for process in victims:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
+        victims = _each(self._processes(name), "kill")
         psutil.wait_procs(victims, timeout=10)
         if name in self._children:
             self._children[name].poll()
@@ -391,22 +388,12 @@ class Stack:
         """Stop one part and its children with SIGSTOP, as a network partition that drops
         packets (rather than refusing them) or a hung host looks to its clients: connections
         stay open and nothing answers. Give what it returns to `thaw`."""
-        import psutil
-
-        frozen = self._processes(name)
-        for process in frozen:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.suspend()
-        return frozen
+        return _each(self._processes(name), "suspend")
 
     @staticmethod
     def thaw(frozen: list) -> None:
         """Let what `freeze` stopped run again (SIGCONT)."""
-        import psutil
-
-        for process in frozen:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.resume()
+        _each(frozen, "resume")
 
     def restart(self, name: str, timeout: float = 120) -> None:
         """Start one part again, alone, and wait until it is ready."""
@@ -465,6 +452,16 @@ class Stack:
             return "\n".join((self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+def _each(processes: list, action: str) -> list:
+    """Call psutil's `action` (kill, suspend, resume) on each process that still exists."""
+    import psutil
+
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            getattr(process, action)()
+    return processes
 
 
 def read_spans(home: Path) -> list[dict]:
