@@ -16,22 +16,27 @@ from pathlib import Path
 from devstack.stack import SERVICES
 
 
+def _files(log_dir: Path) -> list[Path]:
+    """Each service's log and its other output (`.out`: what it wrote outside logging)."""
+    return [log_dir / f"{name}{suffix}" for name in SERVICES for suffix in (".log", ".out")]
+
+
 def mark(log_dir: Path) -> dict[str, int]:
-    """Where each service's log ends now."""
-    return {name: (log_dir / f"{name}.log").stat().st_size
-            for name in SERVICES if (log_dir / f"{name}.log").exists()}
+    """Where each service's log and other output end now."""
+    return {path.name: path.stat().st_size for path in _files(log_dir) if path.exists()}
 
 
 def warnings_and_errors(log_dir: Path, since: dict[str, int]) -> dict[str, dict[str, int]]:
     """{service: {"WARNING: delivery failed": 3, ...}} logged after `since` (from mark()),
-    services with nothing to say left out."""
+    services with nothing to say left out. A log that rotated since the mark (it is shorter
+    now) is read from its start."""
     found: dict[str, dict[str, int]] = {}
-    for name in SERVICES:
-        path = log_dir / f"{name}.log"
+    for path in _files(log_dir):
         if not path.exists():
             continue
         with path.open("rb") as f:
-            f.seek(since.get(name, 0))
+            start = since.get(path.name, 0)
+            f.seek(start if start <= path.stat().st_size else 0)
             text = f.read().decode(errors="replace")
         counts: Counter[str] = Counter()
         for line in text.splitlines():
@@ -46,5 +51,7 @@ def warnings_and_errors(log_dir: Path, since: dict[str, int]) -> dict[str, dict[
             if record.get("level") in ("WARNING", "ERROR", "CRITICAL"):
                 counts[f"{record['level']}: {str(record.get('message', ''))[:80]}"] += 1
         if counts:
-            found[name] = dict(counts.most_common(5))
+            service = found.setdefault(path.stem, {})
+            for message, n in counts.most_common(5):
+                service[message] = service.get(message, 0) + n
     return found

@@ -248,6 +248,7 @@ class Stack:
             "TOPIC_PREFIX": self.c.topic_prefix,
             "HTTP_PORT": str(self.c.service_ports[name]),
             "TRACES_FILE": str(self.c.home / "traces" / f"{name}.jsonl"),
+            "LOG_FILE": str(self.log_dir / f"{name}.log"),
             "PII_KEY": self.pii_key(),
             "SMTP_PORT": str(self.c.smtp_port),
             "PUBLIC_BASE_URL": self.service_url("intake"),
@@ -309,7 +310,8 @@ class Stack:
             env = self.service_env(name)
             port = free_port()
             env.update({"HTTP_PORT": str(port),
-                        "TRACES_FILE": str(self.c.home / "traces" / f"{replica}.jsonl")})
+                        "TRACES_FILE": str(self.c.home / "traces" / f"{replica}.jsonl"),
+                        "LOG_FILE": str(self.log_dir / f"{replica}.log")})
             self._spawn(replica, [sys.executable, "-m", name], env)
             self.c.service_ports[replica] = port
         self.wait_service(replica, timeout)
@@ -415,9 +417,13 @@ class Stack:
     # ---- processes
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        """A part that writes its own capped log (LOG_FILE, the services and the console) has
+        its stdout and stderr in `<name>.out`, for what comes before logging is set up or
+        around it (a bad setting, a crash); the others' output is their log."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_dir / f"{name}.log", "ab") as log:
+        output = self.log_dir / f"{name}.out" if "LOG_FILE" in env else self.log_dir / f"{name}.log"
+        with open(output, "ab") as log:
             process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True,
                                        cwd=REPO_ROOT)
@@ -448,10 +454,17 @@ class Stack:
         return pid is not None and self._pid_alive(pid)
 
     def log_tail(self, name: str, lines: int = 30) -> str:
-        try:
-            return "\n".join((self.log_dir / f"{name}.log").read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
+        """The last `lines` of the part's log, after the last of its other output (`.out`)
+        if it wrote any: a start-up that failed before logging says why there."""
+        tails = []
+        for path in (self.log_dir / f"{name}.out", self.log_dir / f"{name}.log"):
+            try:
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+            except FileNotFoundError:
+                continue
+            if tail:
+                tails.append(f"--- {path.name}\n" + "\n".join(tail))
+        return "\n".join(tails)
 
 
 def _each(processes: list, action: str) -> list:

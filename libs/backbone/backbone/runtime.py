@@ -359,7 +359,7 @@ def run_service(settings_cls: type[Any], bootstrap: Callable[[Any], FastAPI]) ->
     from backbone.telemetry import setup_logging, setup_tracing, shutdown_tracing
 
     settings = load_settings(settings_cls)
-    setup_logging(settings.service_name, settings.log_level)
+    setup_logging(settings.service_name, settings.log_level, settings.log_file, settings.log_file_max_mb)
     setup_tracing(settings.service_name, settings.traces_file, settings.otel_exporter_otlp_endpoint,
                   settings.traces_file_max_mb)
     try:

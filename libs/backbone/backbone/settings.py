@@ -28,6 +28,11 @@ class TelemetrySettings(BaseSettings):
     traces_file_max_mb: int = Field(default=256, ge=1, description=(
         "Size at which TRACES_FILE becomes <name>.1 and a new one starts"))
     otel_exporter_otlp_endpoint: str | None = None
+    log_file: Path | None = Field(default=None, description=(
+        "Write the JSON logs to this file instead of stderr (the local platform; containers "
+        "log to stderr and their runtime rotates)"))
+    log_file_max_mb: int = Field(default=64, ge=1, description=(
+        "Size at which LOG_FILE becomes <name>.1 and a new one starts"))
 
 
 class ServiceSettings(TelemetrySettings):

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TextIO
 
@@ -156,9 +157,19 @@ class _ThrottleNoisy(logging.Filter):
         return not record.name.startswith(self._prefixes) or self._throttle.filter(record)
 
 
-def setup_logging(service: str, level: str = "INFO") -> None:
-    """JSON lines on stderr; the root logger and uvicorn's all share the format."""
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(service: str, level: str = "INFO", file: Path | None = None,
+                  file_max_mb: int = 64) -> None:
+    """JSON lines on stderr, or in `file` when given; the root logger and uvicorn's all share
+    the format. The file is capped like the traces file (past `file_max_mb` it becomes
+    `<name>.1`, replacing the one before): `make run` left up for weeks logs every message
+    sent, and nothing outside the process rotates it there."""
+    handler: logging.Handler
+    if file is None:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(file, maxBytes=file_max_mb * 1024 * 1024, backupCount=1,
+                                      encoding="utf-8")
     handler.addFilter(_TraceContext(service))
     handler.setFormatter(JsonFormatter(
         "{asctime}{levelname}{name}{message}{service}{trace_id}{span_id}",
