@@ -3,7 +3,7 @@
 The catcher stamps each message with received_at when its SMTP DATA completes; that stamp, not
 the moment this process happens to look, is the end of a complaint's journey. So polling can be
 lazy (a few times a second) without blurring any number. It reads incrementally with
-GET /api/messages?since=<how many seen>, so a run of thousands of e-mails costs the catcher
+GET /api/messages?since=<the last id seen>, so a run of thousands of e-mails costs the catcher
 O(n) work in total, not O(n^2) as re-reading the whole mailbox on every poll would.
 """
 
@@ -22,12 +22,12 @@ class MailWatch:
 
     def __init__(self, mail_url: str) -> None:
         self._mail = httpx.AsyncClient(base_url=mail_url, timeout=30)
-        self._seen = 0  # position in the catcher's mailbox
+        self._seen = 0  # the last message id read from the catcher's mailbox
         self.received: dict[str, float] = {}  # recipient -> epoch seconds of their first e-mail
 
     async def __aenter__(self) -> "MailWatch":
         # Whatever is already in the mailbox is not ours.
-        self._seen = (await self._mail.get("/api/stats")).raise_for_status().json()["count"]
+        self._seen = (await self._mail.get("/api/stats")).raise_for_status().json()["last_id"] or 0
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -43,7 +43,8 @@ class MailWatch:
             at = datetime.fromisoformat(message["received_at"]).timestamp()
             for rcpt in message["rcpt_tos"]:
                 self.received.setdefault(rcpt, at)
-        self._seen += len(batch)
+        if batch:
+            self._seen = batch[-1]["id"]
         return len(batch)
 
     async def wait_for(self, emails: Iterable[str], stall_timeout: float, overall_timeout: float,

@@ -74,7 +74,7 @@ async def _arrivals(sinks: httpx.AsyncClient, mail: httpx.AsyncClient, frontend:
         return datetime.fromisoformat(text).timestamp()
 
     msgs = (await mail.get("/api/messages", params={"since": seen["mail"], "limit": 5000})).json()
-    seen["mail"] += len(msgs)
+    seen["mail"] = msgs[-1]["id"] if msgs else seen["mail"]
     for m in msgs:
         tn = m["headers"].get("X-Lapor-Tracking-Number")
         if m["headers"].get("X-Lapor-Template") == "complaint_assigned" and tn in wanted["email"]:
@@ -126,7 +126,7 @@ async def run(stack, per_channel: int, say: Callable[[str], None], timeout: floa
         hook = (await notify.post("/v1/webhooks", headers=operator, json={
             "frontend": frontend, "url": f"{stack.sinks_url}/webhooks/{frontend}"})).raise_for_status().json()
         (await sinks.put(f"/api/webhook-secrets/{frontend}", json={"secret": hook["secret"]})).raise_for_status()
-        seen = {"mail": (await mail.get("/api/stats")).json()["count"],
+        seen = {"mail": (await mail.get("/api/stats")).json()["last_id"] or 0,
                 "sinks": (await sinks.get("/api/stats")).json()["count"]}
         made = {c: [_events(c, n, run_id, cipher, frontend) for n in range(per_channel)] for c in CHANNELS}
         wanted = {c: {pair[0][0].tracking_number for pair in made[c]} for c in CHANNELS}

@@ -9,22 +9,27 @@ both already in the venv, running on one asyncio loop.
 
 SMTP on 127.0.0.1:1025 (SMTPUTF8 and 8BITMIME; AUTH is offered without TLS and
 any credentials are accepted). HTTP on 127.0.0.1:8025:
-  GET    /api/messages       all messages, oldest first
+  GET    /api/messages       all messages kept, oldest first
   GET    /api/messages?since=N[&limit=M]
-                             only the messages after the first N (at most M), oldest first:
-                             a reader that keeps N = how many it has seen follows the mailbox
-                             without re-reading it (positions restart at 0 after a DELETE)
-  GET    /api/messages/{id}  one message (404 if unknown)
+                             only the messages with an id above N (at most M), oldest first.
+                             Ids count from 1, so a reader that keeps N = the last id it saw
+                             (to begin: /api/stats' last_id, or 0) follows the mailbox without
+                             re-reading it; ids restart at 1 after a DELETE
+  GET    /api/messages/{id}  one message (404 if unknown or no longer kept)
   GET    /api/stats          {"count", "last_id", "last_received_at"}: cheap to poll
   DELETE /api/messages       forget everything (also truncates the store file)
   GET    /healthz            {"status": "ok"}
-  GET    /                   small HTML list for humans
+  GET    /                   small HTML list of the newest messages, for humans
 A message is {id, received_at, mail_from, rcpt_tos, subject, headers, text, html}:
 headers maps each header name to its decoded value (repeated headers joined by
 newlines), text is the decoded text/plain body ("" if none), html the decoded
 text/html body or null. With --store, messages are also appended as JSON lines
 to that file (buffered, flushed within FLUSH_AFTER_S and on a clean stop; never
 fsynced: it is a dev tool) and reloaded on start.
+
+Only the newest --max-messages (50,000) are kept, in memory and in the store: `make run` left up
+for weeks would otherwise grow without end (a message takes about 5 KB of memory; 105,000 of
+them took 570 MB). Mailpit keeps 500 by default; the tests and the bench read back thousands.
 
 Cost per message matters: notify sends one message at a time, so the catcher's
 time per message bounds the platform's end-to-end rate in `make bench`. Decoding
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import datetime
 import email
 import email.message
@@ -60,6 +66,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 HOST = "127.0.0.1"
 FLUSH_AFTER_S = 0.2
+MAX_MESSAGES = 50_000
+HTML_NEWEST = 500
 
 
 @functools.lru_cache(maxsize=4096)
@@ -111,22 +119,32 @@ def _body(msg: email.message.EmailMessage, subtype: str) -> str | None:
 
 
 class Mailbox:
-    """Messages in memory, optionally mirrored to a JSON-lines file."""
+    """The newest `max_messages` in memory, optionally mirrored to a JSON-lines file.
 
-    def __init__(self, store: pathlib.Path | None = None) -> None:
+    Past the cap by a tenth, the oldest are dropped in one go (from memory), and once the store
+    holds twice the cap it is rewritten with its newest lines: each costs a little once per
+    many messages, rather than some on every one."""
+
+    def __init__(self, store: pathlib.Path | None = None, max_messages: int = MAX_MESSAGES) -> None:
         self.store = store
+        self.max_messages = max_messages
         self.messages: list[dict[str, Any]] = []
         self._file = None
         self._flush_pending = False
+        self._store_lines = 0
         if store is not None:
             store.parent.mkdir(parents=True, exist_ok=True)
             if store.exists():
-                for line in store.read_text(encoding="utf-8").splitlines():
+                lines = store.read_text(encoding="utf-8").splitlines()
+                for line in lines[-max_messages:]:
                     try:
                         self.messages.append(json.loads(line))
                     except json.JSONDecodeError:
                         pass  # a torn last line after a crash
+                self._store_lines = len(lines)
             self._file = store.open("a", encoding="utf-8")
+            if self._store_lines > max_messages:
+                self._compact()
         self._by_id = {m["id"]: m for m in self.messages}
         self._next_id = max(self._by_id, default=0) + 1
 
@@ -141,10 +159,36 @@ class Mailbox:
         self._next_id += 1
         self.messages.append(message)
         self._by_id[message["id"]] = message
+        if len(self.messages) > self.max_messages + self.max_messages // 10:
+            dropped = len(self.messages) - self.max_messages
+            for old in self.messages[:dropped]:
+                del self._by_id[old["id"]]
+            del self.messages[:dropped]
         if self._file is not None:
             self._file.write(json.dumps(message, ensure_ascii=False) + "\n")
+            self._store_lines += 1
+            if self._store_lines >= 2 * self.max_messages:
+                self._compact()
             self._schedule_flush()
         return message
+
+    def _compact(self) -> None:
+        """Rewrite the store with its newest `max_messages` lines, copied as they are (no
+        message is encoded again), through a new file that replaces the old at once."""
+        assert self.store is not None and self._file is not None
+        self._file.close()
+        data = self.store.read_bytes()
+        start = len(data)
+        for _ in range(self.max_messages + 1):   # the last line ends with a newline
+            start = data.rfind(b"\n", 0, start)
+            if start < 0:
+                break
+        kept = data[start + 1:]
+        temporary = self.store.with_name(self.store.name + ".compacting")
+        temporary.write_bytes(kept)
+        temporary.replace(self.store)
+        self._store_lines = kept.count(b"\n")
+        self._file = self.store.open("a", encoding="utf-8")
 
     def _schedule_flush(self) -> None:
         """Flush the store soon, once for a burst of messages rather than once per message."""
@@ -170,10 +214,11 @@ class Mailbox:
     def get(self, message_id: int) -> dict[str, Any] | None:
         return self._by_id.get(message_id)
 
-    def since(self, position: int, limit: int | None = None) -> list[dict[str, Any]]:
-        """The messages after the first `position` ones, oldest first, at most `limit`."""
-        end = None if limit is None else position + limit
-        return self.messages[position:end]
+    def since(self, last_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """The messages with an id above `last_id`, oldest first, at most `limit` (ids grow
+        with the list, so a binary search finds where they start)."""
+        start = bisect.bisect_right(self.messages, last_id, key=lambda m: m["id"])
+        return self.messages[start:None if limit is None else start + limit]
 
     def stats(self) -> dict[str, Any]:
         last = self.messages[-1] if self.messages else None
@@ -183,9 +228,11 @@ class Mailbox:
     def clear(self) -> None:
         self.messages.clear()
         self._by_id.clear()
+        self._next_id = 1
         if self._file is not None:
             self._file.truncate(0)  # append mode: the next write starts at the new end
             self._file.flush()
+            self._store_lines = 0
 
 
 class _SmtpHandler:
@@ -240,11 +287,11 @@ def create_app(box: Mailbox) -> FastAPI:
         rows = "".join(
             f"<tr><td>{html.escape(m['received_at'])}</td><td>{html.escape(', '.join(m['rcpt_tos']))}</td>"
             f"<td><a href='/api/messages/{m['id']}'>{html.escape(m['subject'] or '(no subject)')}</a></td></tr>"
-            for m in reversed(box.messages)
+            for m in reversed(box.messages[-HTML_NEWEST:])
         )
         return (
             "<!doctype html><meta charset='utf-8'><title>mailcatcher</title>"
-            f"<h1>Caught mail ({len(box.messages)})</h1>"
+            f"<h1>Caught mail ({len(box.messages)} kept, the newest {HTML_NEWEST} listed)</h1>"
             f"<table border='1' cellpadding='4'><tr><th>Received (UTC)</th><th>To</th><th>Subject</th></tr>{rows}</table>"
         )
 
@@ -282,11 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
     parser.add_argument("--store", type=pathlib.Path, default=None, help="JSON-lines file that survives restarts")
+    parser.add_argument("--max-messages", type=int, default=MAX_MESSAGES, help="How many of the newest to keep")
     args = parser.parse_args(argv)
 
     # aiosmtpd 1.4 trips over its own deprecation on every successful AUTH; drop that noise.
     logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
-    box = Mailbox(args.store)
+    box = Mailbox(args.store, args.max_messages)
     server = uvicorn.Server(uvicorn.Config(create_app(box), host=HOST, port=args.http_port, log_level="warning"))
 
     # uvicorn swaps in its own handlers while serving, then restores these and re-raises the
