@@ -134,17 +134,12 @@ class Mailbox:
         self._store_lines = 0
         if store is not None:
             store.parent.mkdir(parents=True, exist_ok=True)
-            if store.exists():
-                lines = store.read_text(encoding="utf-8").splitlines()
-                for line in lines[-max_messages:]:
-                    try:
-                        self.messages.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        pass  # a torn last line after a crash
-                self._store_lines = len(lines)
-            self._file = store.open("a", encoding="utf-8")
-            if self._store_lines > max_messages:
-                self._compact()
+            store.touch()
+            for line in self._compact().decode("utf-8", errors="replace").splitlines():
+                try:
+                    self.messages.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass  # a torn last line after a crash
         self._by_id = {m["id"]: m for m in self.messages}
         self._next_id = max(self._by_id, default=0) + 1
 
@@ -172,11 +167,13 @@ class Mailbox:
             self._schedule_flush()
         return message
 
-    def _compact(self) -> None:
-        """Rewrite the store with its newest `max_messages` lines, copied as they are (no
-        message is encoded again), through a new file that replaces the old at once."""
-        assert self.store is not None and self._file is not None
-        self._file.close()
+    def _compact(self) -> bytes:
+        """Keep the store's newest `max_messages` lines, copied as they are (no message is
+        encoded again): when it holds more, it is rewritten through a new file that replaces
+        the old at once. Returns the lines kept, which is also how the store is loaded."""
+        assert self.store is not None
+        if self._file is not None:
+            self._file.close()
         data = self.store.read_bytes()
         start = len(data)
         for _ in range(self.max_messages + 1):   # the last line ends with a newline
@@ -184,11 +181,13 @@ class Mailbox:
             if start < 0:
                 break
         kept = data[start + 1:]
-        temporary = self.store.with_name(self.store.name + ".compacting")
-        temporary.write_bytes(kept)
-        temporary.replace(self.store)
+        if len(kept) < len(data):
+            temporary = self.store.with_name(self.store.name + ".compacting")
+            temporary.write_bytes(kept)
+            temporary.replace(self.store)
         self._store_lines = kept.count(b"\n")
         self._file = self.store.open("a", encoding="utf-8")
+        return kept
 
     def _schedule_flush(self) -> None:
         """Flush the store soon, once for a burst of messages rather than once per message."""
